@@ -1,0 +1,86 @@
+-- submit_order: the atomic step. Checks the token, compares the payload
+-- with any earlier outcome, checks and reserves stock for every line (all
+-- or nothing), stores the order, appends it to the stream, records the
+-- outcome under the token and bumps the counters, in one call.
+--
+-- KEYS[1] the token        KEYS[2] the new order (hash)   KEYS[3] orders stream
+-- KEYS[4] metrics hash     KEYS[5 .. 4+n] stock of each line, request order
+-- ARGV[1] identity         ARGV[2] canonical order (fingerprint input)
+-- ARGV[3] result TTL (s)   ARGV[4] 'replay' or 'reject'
+-- ARGV[5] new order id     ARGV[6] new order JSON
+-- ARGV[7 .. 6+n] qty of each line   ARGV[7+n .. 6+2n] sku of each line
+--
+-- Returns {result, outcome, order_id, body, sku, available}, where result is
+-- created | replayed | rejected | token_reused | invalid_token | unknown_sku
+-- | out_of_stock (the metric labels) and outcome is the recorded first
+-- outcome (created | unknown_sku | out_of_stock) or ''.
+--
+-- Everything that can fail is checked before the first write: Redis does
+-- not roll a script back.
+
+local n = #KEYS - 4
+local identity = ARGV[1]
+
+local function count(result)
+  redis.call('HINCRBY', KEYS[4], result, 1)
+end
+
+local function answer(result, outcome, order_id, body, sku, available)
+  count(result)
+  return {result, outcome, order_id, body, sku, available}
+end
+
+local state = redis.call('GET', KEYS[1])
+if not state then
+  return answer('invalid_token', '', '', '', '', 0)
+end
+
+if string.sub(state, 1, 1) == 'o' then
+  local owner, fp, outcome, order_id, body, sku, available =
+    cmsgpack.unpack(string.sub(state, 2))
+  if owner ~= identity then
+    return answer('invalid_token', '', '', '', '', 0)
+  end
+  if ARGV[4] == 'reject' then
+    return answer('rejected', outcome, order_id, '', sku, available)
+  end
+  if fp ~= redis.sha1hex(ARGV[2]) then
+    return answer('token_reused', '', '', '', '', 0)
+  end
+  return answer('replayed', outcome, order_id, body, sku, available)
+end
+
+if string.sub(state, 2) ~= identity then
+  return answer('invalid_token', '', '', '', '', 0)
+end
+
+local function record(outcome, order_id, body, sku, available)
+  local packed = cmsgpack.pack(identity, redis.sha1hex(ARGV[2]), outcome,
+                               order_id, body, sku, available)
+  redis.call('SET', KEYS[1], 'o' .. packed, 'EX', ARGV[3])
+  return answer(outcome, outcome, order_id, body, sku, available)
+end
+
+local stock = {}
+for i = 1, n do
+  local have = redis.call('GET', KEYS[4 + i])
+  if not have then
+    return record('unknown_sku', '', '', ARGV[6 + n + i], 0)
+  end
+  stock[i] = tonumber(have)
+  if not stock[i] then
+    return redis.error_reply('ERR stock of ' .. ARGV[6 + n + i] .. ' is not an integer')
+  end
+end
+for i = 1, n do
+  if stock[i] < tonumber(ARGV[6 + i]) then
+    return record('out_of_stock', '', '', ARGV[6 + n + i], stock[i])
+  end
+end
+
+for i = 1, n do
+  redis.call('DECRBY', KEYS[4 + i], ARGV[6 + i])
+end
+redis.call('HSET', KEYS[2], 'order', ARGV[6], 'owner', identity)
+redis.call('XADD', KEYS[3], '*', 'order_id', ARGV[5], 'order', ARGV[6])
+return record('created', ARGV[5], ARGV[6], '', 0)

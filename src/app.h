@@ -1,0 +1,40 @@
+/* app: one request in, one response out. Routes, then calls the handler of
+ * the resource (handler_*.c). Knows nothing of FastCGI. */
+#ifndef AR_APP_H
+#define AR_APP_H
+
+#include "config.h"
+#include "request.h"
+#include "response.h"
+#include "router.h"
+#include "store.h"
+
+struct ar_app {
+	const struct ar_config *config; /* borrowed */
+	struct store *store;            /* borrowed */
+};
+
+/* Fills resp (status always set) for req. route_name gets a static name of
+ * the route for the access log ("orders", "-" when none). */
+void app_handle(struct ar_app *app, const struct ar_request *req, struct ar_response *resp,
+                const char **route_name);
+
+/* Answers a failed store call: 503 unavailable (Retry-After: 1) when Redis
+ * is down, slow, full or restarting; 500 for a reply we did not expect. */
+void app_store_failed(struct ar_response *resp, enum store_status status);
+
+/* The handlers, one file per resource. m->arg holds the path argument. */
+void handle_tokens(struct ar_app *app, const struct ar_request *req,
+                   const struct ar_route_match *m, struct ar_response *resp);
+void handle_orders(struct ar_app *app, const struct ar_request *req,
+                   const struct ar_route_match *m, struct ar_response *resp);
+void handle_order(struct ar_app *app, const struct ar_request *req,
+                  const struct ar_route_match *m, struct ar_response *resp);
+void handle_stock(struct ar_app *app, const struct ar_request *req,
+                  const struct ar_route_match *m, struct ar_response *resp);
+void handle_health(struct ar_app *app, const struct ar_request *req,
+                   const struct ar_route_match *m, struct ar_response *resp);
+void handle_metrics(struct ar_app *app, const struct ar_request *req,
+                    const struct ar_route_match *m, struct ar_response *resp);
+
+#endif

@@ -1,0 +1,413 @@
+/* config: parse "key = value" lines; each key has one setter that checks
+ * its value. */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+#define CONFIG_FILE_MAX (1024 * 1024)
+#define KEY_PREFIX_MAX 64
+#define ADMIN_TOKEN_MIN 16
+
+/* A setter checks value and stores it in cfg; on error it writes why. */
+typedef int (*setter_fn)(struct ar_config *cfg, const char *value, char *why, size_t whylen);
+
+static void replace_string(char **slot, const char *value)
+{
+	free(*slot);
+	*slot = xstrdup(value);
+}
+
+static int set_long(long *slot, const char *value, long min, long max, char *why, size_t whylen)
+{
+	if (util_parse_long(value, strlen(value), min, max, slot) < 0) {
+		snprintf(why, whylen, "expected an integer from %ld to %ld, got '%.64s'", min, max,
+		         value);
+		return -1;
+	}
+	return 0;
+}
+
+static int set_redis(struct ar_config *cfg, const char *value, char *why, size_t whylen)
+{
+	if (strncmp(value, "unix:", 5) == 0) {
+		if (value[5] != '/') {
+			snprintf(why, whylen, "expected unix:/absolute/path");
+			return -1;
+		}
+		replace_string(&cfg->redis_unix_path, value + 5);
+		free(cfg->redis_host);
+		cfg->redis_host = NULL;
+		return 0;
+	}
+	const char *colon = strrchr(value, ':');
+	long port;
+	if (!colon || colon == value ||
+	    util_parse_long(colon + 1, strlen(colon + 1), 1, 65535, &port) < 0) {
+		snprintf(why, whylen, "expected host:port or unix:/path, got '%.64s'", value);
+		return -1;
+	}
+	const char *host = value;
+	size_t hostlen = (size_t)(colon - value);
+	if (host[0] == '[' && hostlen > 2 && host[hostlen - 1] == ']') {
+		host++;
+		hostlen -= 2;
+	}
+	free(cfg->redis_host);
+	cfg->redis_host = xstrndup(host, hostlen);
+	cfg->redis_port = (int)port;
+	free(cfg->redis_unix_path);
+	cfg->redis_unix_path = NULL;
+	return 0;
+}
+
+static int set_redis_password(struct ar_config *cfg, const char *value, char *why, size_t whylen)
+{
+	(void)why, (void)whylen;
+	replace_string(&cfg->redis_password, value);
+	return 0;
+}
+
+static int set_redis_user(struct ar_config *cfg, const char *value, char *why, size_t whylen)
+{
+	(void)why, (void)whylen;
+	replace_string(&cfg->redis_user, value);
+	return 0;
+}
+
+static int set_redis_db(struct ar_config *cfg, const char *value, char *why, size_t whylen)
+{
+	long v;
+	if (set_long(&v, value, 0, 65535, why, whylen) < 0)
+		return -1;
+	cfg->redis_db = (int)v;
+	return 0;
+}
+
+static int set_redis_timeout_ms(struct ar_config *cfg, const char *value, char *why, size_t whylen)
+{
+	long v;
+	if (set_long(&v, value, 1, 60000, why, whylen) < 0)
+		return -1;
+	cfg->redis_timeout_ms = (int)v;
+	return 0;
+}
+
+static int set_key_prefix(struct ar_config *cfg, const char *value, char *why, size_t whylen)
+{
+	if (strlen(value) > KEY_PREFIX_MAX || strpbrk(value, " \t{}")) {
+		snprintf(why, whylen, "at most %d characters, no spaces or braces", KEY_PREFIX_MAX);
+		return -1;
+	}
+	replace_string(&cfg->key_prefix, value);
+	return 0;
+}
+
+static int set_token_ttl(struct ar_config *cfg, const char *value, char *why, size_t whylen)
+{
+	return set_long(&cfg->token_ttl, value, 1, 30L * 86400, why, whylen);
+}
+
+static int set_result_ttl(struct ar_config *cfg, const char *value, char *why, size_t whylen)
+{
+	return set_long(&cfg->result_ttl, value, 1, 366L * 86400, why, whylen);
+}
+
+static int set_duplicate_mode(struct ar_config *cfg, const char *value, char *why, size_t whylen)
+{
+	if (strcmp(value, "replay") == 0)
+		cfg->duplicate_mode = DUPLICATE_REPLAY;
+	else if (strcmp(value, "reject") == 0)
+		cfg->duplicate_mode = DUPLICATE_REJECT;
+	else {
+		snprintf(why, whylen, "expected replay or reject, got '%.64s'", value);
+		return -1;
+	}
+	return 0;
+}
+
+/* 1 if s is a non-empty HTTP token of letters, digits, '-' and '_'. */
+static int is_simple_name(const char *s)
+{
+	if (!*s || strlen(s) > 64)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
+			return 0;
+	return 1;
+}
+
+/* "X-User-Id" -> "HTTP_X_USER_ID", as web servers name header params. */
+static char *header_param_name(const char *header)
+{
+	size_t n = strlen(header);
+	char *p = xmalloc(n + 6);
+	memcpy(p, "HTTP_", 5);
+	for (size_t i = 0; i < n; i++) {
+		char c = header[i];
+		p[5 + i] = c == '-' ? '_' : (c >= 'a' && c <= 'z') ? (char)(c - 'a' + 'A') : c;
+	}
+	p[5 + n] = '\0';
+	return p;
+}
+
+static int set_bind(struct ar_config *cfg, const char *value, char *why, size_t whylen)
+{
+	free(cfg->bind_name);
+	cfg->bind_name = NULL;
+	if (strcmp(value, "none") == 0) {
+		cfg->bind = BIND_NONE;
+	} else if (strcmp(value, "remote_user") == 0) {
+		cfg->bind = BIND_REMOTE_USER;
+	} else if (strncmp(value, "header:", 7) == 0 && is_simple_name(value + 7) &&
+	           !strchr(value + 7, '_')) {
+		cfg->bind = BIND_HEADER;
+		cfg->bind_name = header_param_name(value + 7);
+	} else if (strncmp(value, "cookie:", 7) == 0 && is_simple_name(value + 7)) {
+		cfg->bind = BIND_COOKIE;
+		cfg->bind_name = xstrdup(value + 7);
+	} else {
+		snprintf(why, whylen,
+		         "expected none, remote_user, header:NAME or cookie:NAME, got '%.64s'", value);
+		return -1;
+	}
+	return 0;
+}
+
+static int set_token_rate(struct ar_config *cfg, const char *value, char *why, size_t whylen)
+{
+	return set_long(&cfg->token_rate, value, 0, 1000000, why, whylen);
+}
+
+static int set_max_body(struct ar_config *cfg, const char *value, char *why, size_t whylen)
+{
+	long v;
+	if (set_long(&v, value, 256, 16L * 1024 * 1024, why, whylen) < 0)
+		return -1;
+	cfg->max_body = (size_t)v;
+	return 0;
+}
+
+static int set_base_path(struct ar_config *cfg, const char *value, char *why, size_t whylen)
+{
+	size_t n = strlen(value);
+	if (n > 0 && (value[0] != '/' || value[n - 1] == '/' || n > 256 ||
+	              strpbrk(value, "%?#\\ \t") || strstr(value, "//") || strstr(value, "/./") ||
+	              strstr(value, "/../"))) {
+		snprintf(why, whylen,
+		         "expected empty or an absolute path without a trailing '/' (e.g. /shop/api)");
+		return -1;
+	}
+	replace_string(&cfg->base_path, value);
+	return 0;
+}
+
+static int set_admin_token(struct ar_config *cfg, const char *value, char *why, size_t whylen)
+{
+	size_t n = strlen(value);
+	if (n > 0 && n < ADMIN_TOKEN_MIN) {
+		snprintf(why, whylen, "must be empty (admin routes off) or at least %d characters",
+		         ADMIN_TOKEN_MIN);
+		return -1;
+	}
+	replace_string(&cfg->admin_token, value);
+	return 0;
+}
+
+static int set_log(struct ar_config *cfg, const char *value, char *why, size_t whylen)
+{
+	if (strcmp(value, "syslog") == 0)
+		cfg->log_to_stderr = 0;
+	else if (strcmp(value, "stderr") == 0)
+		cfg->log_to_stderr = 1;
+	else {
+		snprintf(why, whylen, "expected syslog or stderr, got '%.64s'", value);
+		return -1;
+	}
+	return 0;
+}
+
+static int set_log_level(struct ar_config *cfg, const char *value, char *why, size_t whylen)
+{
+	if (log_level_parse(value, &cfg->log_level) < 0) {
+		snprintf(why, whylen, "expected error, warn, info or debug, got '%.64s'", value);
+		return -1;
+	}
+	return 0;
+}
+
+static const struct {
+	const char *key;
+	setter_fn set;
+} keys[] = {
+	{"redis", set_redis},
+	{"redis_password", set_redis_password},
+	{"redis_user", set_redis_user},
+	{"redis_db", set_redis_db},
+	{"redis_timeout_ms", set_redis_timeout_ms},
+	{"key_prefix", set_key_prefix},
+	{"token_ttl", set_token_ttl},
+	{"result_ttl", set_result_ttl},
+	{"duplicate_mode", set_duplicate_mode},
+	{"bind", set_bind},
+	{"token_rate", set_token_rate},
+	{"max_body", set_max_body},
+	{"base_path", set_base_path},
+	{"admin_token", set_admin_token},
+	{"log", set_log},
+	{"log_level", set_log_level},
+};
+#define N_KEYS (sizeof keys / sizeof keys[0])
+
+void config_init(struct ar_config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->redis_host = xstrdup("127.0.0.1");
+	cfg->redis_port = 6379;
+	cfg->redis_password = xstrdup("");
+	cfg->redis_user = xstrdup("");
+	cfg->redis_db = 0;
+	cfg->redis_timeout_ms = 500;
+	cfg->key_prefix = xstrdup("ar:");
+	cfg->token_ttl = 600;
+	cfg->result_ttl = 86400;
+	cfg->duplicate_mode = DUPLICATE_REPLAY;
+	cfg->bind = BIND_NONE;
+	cfg->token_rate = 60;
+	cfg->max_body = 16384;
+	cfg->base_path = xstrdup("");
+	cfg->admin_token = xstrdup("");
+	cfg->log_to_stderr = 0;
+	cfg->log_level = AR_LOG_INFO;
+}
+
+void config_free(struct ar_config *cfg)
+{
+	if (!cfg)
+		return;
+	free(cfg->redis_host);
+	free(cfg->redis_unix_path);
+	free(cfg->redis_password);
+	free(cfg->redis_user);
+	free(cfg->key_prefix);
+	free(cfg->bind_name);
+	free(cfg->base_path);
+	free(cfg->admin_token);
+	memset(cfg, 0, sizeof *cfg);
+}
+
+static int is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+/* Trims spaces and tabs (and a CR) from both ends of s[0..*len). */
+static const char *trim(const char *s, size_t *len)
+{
+	while (*len > 0 && is_space(*s)) {
+		s++;
+		(*len)--;
+	}
+	while (*len > 0 && is_space(s[*len - 1]))
+		(*len)--;
+	return s;
+}
+
+/* Applies one non-comment line. */
+static int apply_line(struct ar_config *cfg, const char *line, size_t len, int seen[N_KEYS],
+                      const char *name, unsigned lineno, char *err, size_t errlen)
+{
+	const char *eq = memchr(line, '=', len);
+	char why[256];
+
+	if (!eq) {
+		snprintf(err, errlen, "%s:%u: expected 'key = value'", name, lineno);
+		return -1;
+	}
+	size_t klen = (size_t)(eq - line), vlen = len - klen - 1;
+	const char *key = trim(line, &klen);
+	const char *val = trim(eq + 1, &vlen);
+
+	for (size_t i = 0; i < N_KEYS; i++) {
+		if (strlen(keys[i].key) != klen || memcmp(keys[i].key, key, klen) != 0)
+			continue;
+		if (seen[i]) {
+			snprintf(err, errlen, "%s:%u: key '%s': repeated (first set on line %d)", name,
+			         lineno, keys[i].key, seen[i]);
+			return -1;
+		}
+		seen[i] = (int)lineno;
+		char *value = xstrndup(val, vlen);
+		int rc = -1;
+		if (strlen(value) != vlen)
+			snprintf(why, sizeof why, "NUL byte in value");
+		else
+			rc = keys[i].set(cfg, value, why, sizeof why);
+		free(value);
+		if (rc < 0) {
+			snprintf(err, errlen, "%s:%u: key '%s': %s", name, lineno, keys[i].key, why);
+			return -1;
+		}
+		return 0;
+	}
+	snprintf(err, errlen, "%s:%u: key '%.*s': unknown key", name, lineno,
+	         (int)(klen > 64 ? 64 : klen), key);
+	return -1;
+}
+
+int config_load_string(struct ar_config *cfg, const char *name, const char *text, char *err,
+                       size_t errlen)
+{
+	int seen[N_KEYS] = {0};
+	unsigned lineno = 0;
+	const char *p = text;
+
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		size_t tlen = len;
+		const char *t = trim(p, &tlen);
+
+		lineno++;
+		/* '#' starts a comment only at the start of a line (after blanks). */
+		if (tlen > 0 && t[0] != '#' &&
+		    apply_line(cfg, t, tlen, seen, name, lineno, err, errlen) < 0)
+			return -1;
+		p = nl ? nl + 1 : p + len;
+	}
+	return 0;
+}
+
+int config_load_file(struct ar_config *cfg, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char *text = NULL;
+	size_t len;
+	int rc = -1;
+
+	if (!f) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	text = xmalloc(CONFIG_FILE_MAX + 1);
+	len = fread(text, 1, CONFIG_FILE_MAX + 1, f);
+	if (ferror(f))
+		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+	else if (len > CONFIG_FILE_MAX)
+		snprintf(err, errlen, "%s: larger than %d bytes", path, CONFIG_FILE_MAX);
+	else if (memchr(text, '\0', len))
+		snprintf(err, errlen, "%s: holds a NUL byte", path);
+	else {
+		text[len] = '\0';
+		rc = config_load_string(cfg, path, text, err, errlen);
+	}
+	free(text);
+	fclose(f);
+	return rc;
+}

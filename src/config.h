@@ -1,0 +1,53 @@
+/* config: the key = value file -> struct ar_config, every value checked.
+ * Errors name the file, the line and the key; nothing here exits. */
+#ifndef AR_CONFIG_H
+#define AR_CONFIG_H
+
+#include <stddef.h>
+
+#include "log.h"
+
+enum ar_duplicate_mode { DUPLICATE_REPLAY, DUPLICATE_REJECT };
+enum ar_bind { BIND_NONE, BIND_REMOTE_USER, BIND_HEADER, BIND_COOKIE };
+
+struct ar_config {
+	char *redis_host;      /* TCP host, or NULL when redis_unix_path is set */
+	int redis_port;
+	char *redis_unix_path; /* from "unix:/path", else NULL */
+	char *redis_password;  /* empty: no AUTH */
+	char *redis_user;      /* empty: AUTH with the password alone */
+	int redis_db;
+	int redis_timeout_ms;
+	char *key_prefix;
+	long token_ttl;   /* seconds */
+	long result_ttl;  /* seconds */
+	enum ar_duplicate_mode duplicate_mode;
+	enum ar_bind bind;
+	char *bind_name;  /* BIND_HEADER: the FastCGI param (HTTP_X_USER);
+	                     BIND_COOKIE: the cookie name; else NULL */
+	long token_rate;  /* per client per 60 s; 0 = unlimited */
+	size_t max_body;  /* bytes */
+	char *base_path;  /* "" or "/shop/api": starts with '/', no trailing '/' */
+	char *admin_token; /* empty: admin routes disabled */
+	int log_to_stderr;
+	enum ar_log_level log_level;
+};
+
+#define CONFIG_ERR_LEN 512
+
+/* Fills cfg with the defaults. Every string is owned by cfg. */
+void config_init(struct ar_config *cfg);
+
+/* Applies the file at path on top of cfg. Returns 0, or -1 with
+ * "FILE:LINE: key 'K': why" (or "FILE: why") in err. On failure cfg holds
+ * the defaults plus the lines before the bad one; free it either way. */
+int config_load_file(struct ar_config *cfg, const char *path, char *err, size_t errlen);
+
+/* Same for text held in memory; name stands for the file in messages. */
+int config_load_string(struct ar_config *cfg, const char *name, const char *text, char *err,
+                       size_t errlen);
+
+/* Frees the strings; cfg may be reused after config_init. NULL-safe. */
+void config_free(struct ar_config *cfg);
+
+#endif

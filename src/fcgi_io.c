@@ -1,0 +1,127 @@
+/* fcgi_io: libfcgi's request loop pieces. FCGX types stay in this file. */
+#include "fcgi_io.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <fcgiapp.h>
+
+#include "util.h"
+
+#define HEAD_MAX 2048
+
+struct fcgi_conn {
+	FCGX_Request req;
+	size_t max_body;
+	char *body; /* max_body + 1 bytes, reused by every request */
+};
+
+struct fcgi_conn *fcgi_io_new(int listen_fd, size_t max_body, char *err, size_t errlen)
+{
+	struct fcgi_conn *c;
+
+	if (FCGX_Init() != 0) {
+		snprintf(err, errlen, "FCGX_Init failed");
+		return NULL;
+	}
+	if (FCGX_IsCGI()) {
+		snprintf(err, errlen,
+		         "fd %d is not a FastCGI listening socket; start me under spawn-fcgi, "
+		         "multiwatch, systemd socket activation or a web server that spawns FastCGI",
+		         listen_fd);
+		return NULL;
+	}
+	c = xcalloc(1, sizeof *c);
+	if (FCGX_InitRequest(&c->req, listen_fd, 0) != 0) {
+		snprintf(err, errlen, "FCGX_InitRequest failed");
+		free(c);
+		return NULL;
+	}
+	c->max_body = max_body;
+	c->body = xmalloc(max_body + 1);
+	return c;
+}
+
+void fcgi_io_free(struct fcgi_conn *c)
+{
+	if (!c)
+		return;
+	FCGX_Free(&c->req, 1);
+	free(c->body);
+	free(c);
+}
+
+int fcgi_io_accept(struct fcgi_conn *c)
+{
+	return FCGX_Accept_r(&c->req) < 0 ? -1 : 0;
+}
+
+/* CONTENT_LENGTH as a number: -1 when absent or empty (a chunked body passed
+ * on by Apache, or nginx unbuffered: EOF ends it), -2 when malformed. */
+static long declared_length(const char *v)
+{
+	long n;
+	if (!v || !*v)
+		return -1;
+	if (util_parse_long(v, strlen(v), 0, 0x7fffffffL, &n) < 0)
+		return -2;
+	return n;
+}
+
+void fcgi_io_read_request(struct fcgi_conn *c, struct ar_request *req)
+{
+	long declared = declared_length(FCGX_GetParam("CONTENT_LENGTH", c->req.envp));
+	size_t got = 0;
+
+	req->env = c->req.envp;
+	req->body = c->body;
+	req->body_len = 0;
+	req->body_state = BODY_OK;
+	if (declared == -2) {
+		req->body_state = BODY_INCOMPLETE;
+		return;
+	}
+	if (declared >= 0 && (size_t)declared > c->max_body) {
+		req->body_state = BODY_TOO_LARGE; /* refuse before reading it */
+		return;
+	}
+	/* Read to EOF, one byte past the limit to see a body that is too large. */
+	while (got <= c->max_body) {
+		int n = FCGX_GetStr(c->body + got, (int)(c->max_body + 1 - got), c->req.in);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	c->body[got < c->max_body ? got : c->max_body] = '\0';
+	req->body_len = got;
+	if (got > c->max_body)
+		req->body_state = BODY_TOO_LARGE;
+	else if (FCGX_GetError(c->req.in) != 0 || (declared >= 0 && got != (size_t)declared))
+		req->body_state = BODY_INCOMPLETE;
+}
+
+int fcgi_io_write_response(struct fcgi_conn *c, const struct ar_response *resp)
+{
+	char head[HEAD_MAX];
+	size_t len = response_render_head(resp, head, sizeof head);
+
+	if (len == 0)
+		return -1;
+	if (FCGX_PutStr(head, (int)len, c->req.out) < 0)
+		return -1;
+	if (!resp->omit_body && resp->body_len > 0 &&
+	    FCGX_PutStr(resp->body, (int)resp->body_len, c->req.out) < 0)
+		return -1;
+	return FCGX_GetError(c->req.out) == 0 ? 0 : -1;
+}
+
+void fcgi_io_finish(struct fcgi_conn *c)
+{
+	FCGX_Finish_r(&c->req);
+}
+
+void fcgi_io_shutdown_pending(void)
+{
+	FCGX_ShutdownPending();
+}

@@ -1,0 +1,239 @@
+/* POST /orders and GET /orders/{id}: the submission, checked in the
+ * contract's order (size, type, syntax, token, rules), then the one atomic
+ * step in Redis; and reading an order back. */
+#include "app.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "identity.h"
+#include "log.h"
+#include "order.h"
+#include "token.h"
+#include "util.h"
+
+enum body_type { BODY_JSON, BODY_FORM, BODY_OTHER };
+
+/* The media type of CONTENT_TYPE, parameters (such as charset) ignored. */
+static enum body_type body_type(const char *content_type)
+{
+	static const char json[] = "application/json";
+	static const char form[] = "application/x-www-form-urlencoded";
+	size_t len;
+
+	if (!content_type)
+		return BODY_OTHER;
+	len = strcspn(content_type, "; \t");
+	if (len == sizeof json - 1 && strncasecmp(content_type, json, len) == 0)
+		return BODY_JSON;
+	if (len == sizeof form - 1 && strncasecmp(content_type, form, len) == 0)
+		return BODY_FORM;
+	return BODY_OTHER;
+}
+
+/* The token: Idempotency-Key wins over the body's token. Returns 0 with
+ * out set, or -1 after answering missing_token / malformed_token. */
+static int pick_token(const struct ar_request *req, const struct order_input *in,
+                      char out[TOKEN_LEN + 1], struct ar_response *resp)
+{
+	size_t headers = request_param_count(req, "HTTP_IDEMPOTENCY_KEY");
+	enum token_status ts = TOKEN_ABSENT;
+
+	/* nginx passes a repeated header twice; Apache/lighttpd join with ", ". */
+	if (headers > 1)
+		ts = TOKEN_MALFORMED;
+	else if (headers == 1)
+		ts = token_from_header(request_param(req, "HTTP_IDEMPOTENCY_KEY"), out);
+	if (ts == TOKEN_ABSENT) {
+		ts = in->body_token;
+		if (ts == TOKEN_OK)
+			memcpy(out, in->token, TOKEN_LEN + 1);
+	}
+	if (ts == TOKEN_ABSENT)
+		response_error(resp, ERR_MISSING_TOKEN, NULL);
+	else if (ts == TOKEN_MALFORMED)
+		response_error(resp, ERR_MALFORMED_TOKEN, NULL);
+	return ts == TOKEN_OK ? 0 : -1;
+}
+
+static void set_location(struct ar_app *app, struct ar_response *resp, const char *order_id)
+{
+	response_add_header(resp, "Location", "%s/orders/%s", app->config->base_path, order_id);
+}
+
+/* Answers an outcome of the atomic step: the order, or the error. Replays
+ * render the recorded outcome with the same code, so the bytes match. */
+static void answer_outcome(struct ar_app *app, enum submit_outcome outcome,
+                           const struct store_submit_result *res, char *body, size_t body_len,
+                           struct ar_response *resp)
+{
+	switch (outcome) {
+	case OUTCOME_CREATED:
+		response_set_body(resp, 201, "application/json", body, body_len);
+		set_location(app, resp, res->order_id);
+		return;
+	case OUTCOME_UNKNOWN_SKU:
+		response_error(resp, ERR_UNKNOWN_SKU, json_pack("{s:s}", "sku", res->sku));
+		break;
+	case OUTCOME_OUT_OF_STOCK:
+		response_error(resp, ERR_OUT_OF_STOCK,
+		               json_pack("{s:s, s:I}", "sku", res->sku, "available",
+		                         (json_int_t)res->available));
+		break;
+	case OUTCOME_NONE:
+		response_error(resp, ERR_INTERNAL, NULL);
+		break;
+	}
+	free(body);
+}
+
+static void answer_submission(struct ar_app *app, struct store_submit_result *res,
+                              struct ar_response *resp)
+{
+	char *body = res->body;
+	size_t body_len = res->body_len;
+
+	res->body = NULL; /* ownership moves to the response */
+	switch (res->result) {
+	case SUBMIT_CREATED:
+	case SUBMIT_UNKNOWN_SKU:
+	case SUBMIT_OUT_OF_STOCK:
+		answer_outcome(app, res->outcome, res, body, body_len, resp);
+		break;
+	case SUBMIT_REPLAYED:
+		answer_outcome(app, res->outcome, res, body, body_len, resp);
+		response_add_header(resp, "Idempotent-Replayed", "true");
+		break;
+	case SUBMIT_REJECTED:
+		free(body);
+		response_error(resp, ERR_DUPLICATE_REQUEST,
+		               res->outcome == OUTCOME_CREATED
+		                   ? json_pack("{s:s}", "order_id", res->order_id)
+		                   : NULL);
+		break;
+	case SUBMIT_TOKEN_REUSED:
+		free(body);
+		response_error(resp, ERR_TOKEN_REUSED, NULL);
+		break;
+	case SUBMIT_INVALID_TOKEN:
+	case SUBMIT_RESULT_COUNT:
+		free(body);
+		response_error(resp, ERR_INVALID_TOKEN, NULL);
+		break;
+	}
+	resp->outcome = store_submit_result_name(res->result);
+}
+
+/* Parses and checks the body; answers and returns -1 on any problem. */
+static int read_order(const struct ar_request *req, struct order_input *in,
+                      struct ar_response *resp)
+{
+	enum body_type type;
+
+	if (req->body_state == BODY_TOO_LARGE) {
+		response_error(resp, ERR_BODY_TOO_LARGE, NULL);
+		return -1;
+	}
+	if (req->body_state == BODY_INCOMPLETE) {
+		response_error(resp, ERR_INCOMPLETE_BODY, NULL);
+		return -1;
+	}
+	type = body_type(request_param(req, "CONTENT_TYPE"));
+	if (type == BODY_OTHER) {
+		response_error(resp, ERR_UNSUPPORTED_MEDIA_TYPE, NULL);
+		return -1;
+	}
+	if (type == BODY_JSON && order_parse_json(req->body, req->body_len, in) != ORDER_PARSED) {
+		log_debug("invalid JSON body: %s", in->why);
+		response_error(resp, ERR_INVALID_JSON, NULL);
+		return -1;
+	}
+	if (type == BODY_FORM && order_parse_form(req->body, req->body_len, in) != ORDER_PARSED) {
+		response_error_msg(resp, ERR_INVALID_ORDER, in->why, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+static void submit(struct ar_app *app, const struct ar_request *req, struct order_input *in,
+                   struct ar_response *resp)
+{
+	char token[TOKEN_LEN + 1], order_id[TOKEN_LEN + 1], identity[IDENTITY_MAX + 1];
+	char created_at[UTIL_RFC3339_LEN + 1], shown[LOG_TOKEN_SHOWN + 4];
+	struct store_submit_result res;
+	struct timespec now;
+
+	if (pick_token(req, in, token, resp) < 0)
+		return;
+	if (!in->valid) {
+		response_error_msg(resp, ERR_INVALID_ORDER, in->why, NULL);
+		return;
+	}
+	if (identity_extract(app->config, req, identity) < 0) {
+		response_error(resp, ERR_INVALID_IDENTITY, NULL);
+		return;
+	}
+	token_generate(order_id);
+	clock_gettime(CLOCK_REALTIME, &now);
+	util_format_rfc3339_ms(&now, created_at);
+
+	struct store_submission sub = {.token = token, .identity = identity, .order = &in->order};
+	sub.order_id = order_id;
+	char *canonical = order_canonical(&in->order);
+	char *json = order_to_json(&in->order, order_id, created_at, &sub.order_json_len);
+	sub.canonical = canonical;
+	sub.order_json = json;
+	enum store_status st = store_submit_order(app->store, &sub, &res);
+	free(canonical);
+	free(json);
+	if (st != STORE_OK) {
+		/* On a timeout the script may have run: the retry with the same
+		 * token gets the recorded outcome, so stock still moves once. */
+		log_warn("order with token %s: store unavailable (%d)", log_token(token, shown), st);
+		app_store_failed(resp, st);
+		return;
+	}
+	log_debug("order with token %s: %s", log_token(token, shown),
+	          store_submit_result_name(res.result));
+	answer_submission(app, &res, resp);
+	store_submit_result_free(&res);
+}
+
+void handle_orders(struct ar_app *app, const struct ar_request *req,
+                   const struct ar_route_match *m, struct ar_response *resp)
+{
+	struct order_input in;
+
+	(void)m;
+	memset(&in, 0, sizeof in);
+	if (read_order(req, &in, resp) == 0)
+		submit(app, req, &in, resp);
+	order_input_free(&in);
+}
+
+void handle_order(struct ar_app *app, const struct ar_request *req,
+                  const struct ar_route_match *m, struct ar_response *resp)
+{
+	char identity[IDENTITY_MAX + 1];
+	char *json;
+	size_t len;
+
+	if (identity_extract(app->config, req, identity) < 0) {
+		response_error(resp, ERR_INVALID_IDENTITY, NULL);
+		return;
+	}
+	enum store_status st = store_get_order(app->store, m->arg, identity,
+	                                       app->config->bind != BIND_NONE, &json, &len);
+	if (st != STORE_OK) {
+		app_store_failed(resp, st);
+		return;
+	}
+	if (!json) {
+		response_error(resp, ERR_NOT_FOUND, NULL);
+		return;
+	}
+	response_set_body(resp, 200, "application/json", json, len);
+	resp->outcome = "ok";
+}

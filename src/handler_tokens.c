@@ -1,0 +1,39 @@
+/* POST /tokens: issue a one-time token bound to the client's identity,
+ * under the per-client issuance rate limit. */
+#include "app.h"
+
+#include "identity.h"
+#include "log.h"
+#include "token.h"
+
+void handle_tokens(struct ar_app *app, const struct ar_request *req,
+                   const struct ar_route_match *m, struct ar_response *resp)
+{
+	char identity[IDENTITY_MAX + 1], client[IDENTITY_MAX + 64], token[TOKEN_LEN + 1];
+	char shown[LOG_TOKEN_SHOWN + 4];
+	long retry_after = 0;
+
+	(void)m;
+	if (identity_extract(app->config, req, identity) < 0 ||
+	    identity_client_key(identity, request_param(req, "REMOTE_ADDR"), client,
+	                        sizeof client) < 0) {
+		response_error(resp, ERR_INVALID_IDENTITY, NULL);
+		return;
+	}
+	token_generate(token);
+	enum store_status st = store_issue_token(app->store, token, identity, client, &retry_after);
+	if (st != STORE_OK) {
+		app_store_failed(resp, st);
+		return;
+	}
+	if (retry_after > 0) {
+		response_error(resp, ERR_RATE_LIMITED, NULL);
+		response_add_header(resp, "Retry-After", "%ld", retry_after);
+		return;
+	}
+	log_debug("issued token %s", log_token(token, shown));
+	response_set_json(resp, 201,
+	                  json_pack("{s:s, s:I}", "token", token, "expires_in",
+	                            (json_int_t)app->config->token_ttl));
+	resp->outcome = "issued";
+}

@@ -1,0 +1,209 @@
+/* antireplay-fcgi: arguments, signals and the FastCGI accept loop. One
+ * process serves one request at a time on the listening socket handed to it
+ * as fd 0; how many processes run is the supervisor's business. The only
+ * file that exits. */
+#include "ac_config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "config.h"
+#include "fcgi_io.h"
+#include "log.h"
+#include "store.h"
+#include "util.h"
+
+#define DEFAULT_CONFIG SYSCONFDIR "/antireplay/antireplay.conf"
+
+static volatile sig_atomic_t stop_requested;
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+	        "Usage: antireplay-fcgi [-c FILE] [--check-config]\n"
+	        "       antireplay-fcgi --help | --version\n"
+	        "\n"
+	        "A FastCGI responder that stops duplicate orders with one-time tokens kept\n"
+	        "in Redis. It serves FastCGI on the listening socket it is given as file\n"
+	        "descriptor 0, one request at a time, until SIGTERM, SIGINT, SIGHUP or\n"
+	        "SIGUSR1; the request in flight is finished first, then it exits 0.\n"
+	        "\n"
+	        "Run several processes under a supervisor, for example:\n"
+	        "  spawn-fcgi -s /run/antireplay/antireplay.sock -M 0660 -U www-data \\\n"
+	        "    -b 8 -n -- /usr/bin/multiwatch -f 4 -- antireplay-fcgi -c FILE\n"
+	        "or systemd socket activation (StandardInput=socket), lighttpd's bin-path,\n"
+	        "or Apache mod_fcgid.\n"
+	        "\n"
+	        "Options:\n"
+	        "  -c, --config FILE  read the configuration from FILE\n"
+	        "                     (default: %s)\n"
+	        "  -t, --check-config validate the configuration, print the problem if any,\n"
+	        "                     and exit: 0 when it is valid, 1 when it is not\n"
+	        "  -h, --help         print this help and exit\n"
+	        "  -V, --version      print the version and exit\n"
+	        "\n"
+	        "The configuration is a file of 'key = value' lines; '#' at the start of a\n"
+	        "line begins a comment. Keys: redis, redis_password, redis_user, redis_db,\n"
+	        "redis_timeout_ms, key_prefix, token_ttl, result_ttl, duplicate_mode, bind,\n"
+	        "token_rate, max_body, base_path, admin_token, log, log_level. See the\n"
+	        "commented example shipped with the package and README.md.\n"
+	        "\n"
+	        "Logs go to syslog (facility daemon) unless 'log = stderr'.\n"
+	        "\n"
+	        "Exit status: 0 on a clean shutdown or a valid --check-config; 1 for a bad\n"
+	        "configuration, a bad argument, or when file descriptor 0 is not a FastCGI\n"
+	        "listening socket.\n"
+	        "\n"
+	        "Report bugs to: %s\n",
+	        DEFAULT_CONFIG, PACKAGE_BUGREPORT);
+}
+
+/* Runs for SIGTERM/SIGINT/SIGHUP/SIGUSR1, installed without SA_RESTART so a
+ * blocking accept() returns. Requests in flight have these blocked. */
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+	fcgi_io_shutdown_pending();
+}
+
+static void install_signals(sigset_t *deferred)
+{
+	static const int stop_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL); /* hiredis writes with plain write() */
+
+	sigemptyset(deferred);
+	sa.sa_handler = on_stop_signal;
+	sa.sa_flags = 0;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof stop_signals / sizeof stop_signals[0]; i++) {
+		sigaction(stop_signals[i], &sa, NULL);
+		sigaddset(deferred, stop_signals[i]);
+	}
+}
+
+struct options {
+	const char *config_path;
+	int check_only;
+};
+
+/* Returns 0 to go on, or an exit status + 1 when the program should stop. */
+static int parse_args(int argc, char **argv, struct options *opt)
+{
+	opt->config_path = DEFAULT_CONFIG;
+	opt->check_only = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			usage(stdout);
+			return 0 + 1;
+		} else if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
+			printf("antireplay-fcgi %s\n", PACKAGE_VERSION);
+			return 0 + 1;
+		} else if (strcmp(a, "-t") == 0 || strcmp(a, "--check-config") == 0) {
+			opt->check_only = 1;
+		} else if ((strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) && i + 1 < argc) {
+			opt->config_path = argv[++i];
+		} else if (strncmp(a, "--config=", 9) == 0) {
+			opt->config_path = a + 9;
+		} else {
+			fprintf(stderr, "antireplay-fcgi: bad argument '%s'\n", a);
+			usage(stderr);
+			return 1 + 1;
+		}
+	}
+	return 0;
+}
+
+static void log_request(const struct ar_request *req, const char *route,
+                        const struct ar_response *resp, double started)
+{
+	const char *method = request_param(req, "REQUEST_METHOD");
+	log_info("%s %s %d %.2fms %s", method ? method : "-", route, resp->status,
+	         util_now_ms() - started, resp->outcome);
+}
+
+/* Serves requests until a stop signal or a listening-socket error. */
+static void serve(struct ar_app *app, struct fcgi_conn *conn, const sigset_t *deferred)
+{
+	while (!stop_requested) {
+		struct ar_request req;
+		struct ar_response resp;
+		const char *route;
+
+		if (fcgi_io_accept(conn) < 0)
+			break;
+		/* libfcgi does not retry reads and writes on EINTR: keep the stop
+		 * signals pending until the request is finished. */
+		sigprocmask(SIG_BLOCK, deferred, NULL);
+		double started = util_now_ms();
+		response_init(&resp);
+		fcgi_io_read_request(conn, &req);
+		app_handle(app, &req, &resp, &route);
+		if (fcgi_io_write_response(conn, &resp) < 0)
+			log_info("client went away before the response to %s was written", route);
+		log_request(&req, route, &resp, started);
+		response_free(&resp);
+		fcgi_io_finish(conn);
+		sigprocmask(SIG_UNBLOCK, deferred, NULL);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct options opt;
+	struct ar_config cfg;
+	char err[CONFIG_ERR_LEN];
+	sigset_t deferred;
+	int rc;
+
+	rc = parse_args(argc, argv, &opt);
+	if (rc)
+		return rc - 1;
+
+	config_init(&cfg);
+	if (config_load_file(&cfg, opt.config_path, err, sizeof err) < 0) {
+		fprintf(stderr, "antireplay-fcgi: %s\n", err);
+		config_free(&cfg);
+		return 1;
+	}
+	if (opt.check_only) {
+		printf("%s: configuration OK\n", opt.config_path);
+		config_free(&cfg);
+		return 0;
+	}
+
+	log_open("antireplay-fcgi", cfg.log_to_stderr, cfg.log_level);
+	install_signals(&deferred);
+	struct fcgi_conn *conn = fcgi_io_new(0, cfg.max_body, err, sizeof err);
+	if (!conn) {
+		log_error("%s", err);
+		if (!cfg.log_to_stderr)
+			fprintf(stderr, "antireplay-fcgi: %s\n", err);
+		config_free(&cfg);
+		return 1;
+	}
+
+	struct store *store = store_new(&cfg);
+	if (store_connect(store) != STORE_OK)
+		log_warn("starting without Redis; requests get 503 until it answers");
+	struct ar_app app = {.config = &cfg, .store = store};
+	log_info("antireplay-fcgi %s serving (redis %s)", PACKAGE_VERSION,
+	         cfg.redis_unix_path ? cfg.redis_unix_path : cfg.redis_host);
+	serve(&app, conn, &deferred);
+	log_info("shutting down");
+
+	store_free(store);
+	fcgi_io_free(conn);
+	config_free(&cfg);
+	log_close();
+	return 0;
+}

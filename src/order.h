@@ -1,0 +1,69 @@
+/* order: an order submission from a JSON or form body -> struct order,
+ * every validation rule, the canonical form (the payload fingerprint's
+ * input) and the JSON representation. Pure: no Redis, no FastCGI. */
+#ifndef AR_ORDER_H
+#define AR_ORDER_H
+
+#include <stddef.h>
+
+#include "token.h"
+
+#define ORDER_MAX_ITEMS 50
+#define ORDER_SKU_MAX 64
+#define ORDER_QTY_MAX 1000
+#define ORDER_CUSTOMER_MAX 256
+#define ORDER_JSON_MAX_DEPTH 32
+#define ORDER_WHY_MAX 160
+
+struct order_item {
+	char sku[ORDER_SKU_MAX + 1];
+	int qty;
+};
+
+struct order {
+	struct order_item items[ORDER_MAX_ITEMS]; /* request order */
+	size_t n_items;
+	char *customer; /* owned; NULL when absent */
+};
+
+/* What a body said, checked in the contract's order: syntax first, then
+ * the token it carries, then the order rules. */
+enum order_parse_status {
+	ORDER_PARSED,     /* body syntax fine; see token and valid below */
+	ORDER_BAD_SYNTAX, /* JSON: invalid_json; form: a bad escape (why says) */
+};
+
+struct order_input {
+	struct order order;
+	enum token_status body_token; /* the body's token member/field */
+	char token[TOKEN_LEN + 1];    /* set when body_token == TOKEN_OK */
+	int valid;                    /* 1 when order passes every rule */
+	char why[ORDER_WHY_MAX];      /* the rule broken (or the syntax error) */
+};
+
+/* 1 if s is a valid SKU: ^[A-Za-z0-9._-]{1,64}$. */
+int order_sku_is_valid(const char *s, size_t len);
+
+/* Parses an application/json body (UTF-8, nesting <= 32). Fills in.
+ * Returns ORDER_PARSED or ORDER_BAD_SYNTAX; free in with order_input_free
+ * either way. */
+enum order_parse_status order_parse_json(const char *body, size_t len, struct order_input *in);
+
+/* Same for an application/x-www-form-urlencoded body: token, sku, qty,
+ * customer; repeated sku/qty pairs make lines, in order. */
+enum order_parse_status order_parse_form(const char *body, size_t len, struct order_input *in);
+
+void order_input_free(struct order_input *in);
+
+/* The canonical form: items sorted by sku, then the customer. Two bodies
+ * that mean the same order give the same string. Returns a malloc'd
+ * string (caller frees). */
+char *order_canonical(const struct order *o);
+
+/* The order representation, compact JSON, members in contract order:
+ * order_id, status, items (request order), customer (if any), created_at.
+ * Returns a malloc'd string (caller frees) and its length in *len. */
+char *order_to_json(const struct order *o, const char *order_id, const char *created_at,
+                    size_t *len);
+
+#endif

@@ -1,0 +1,104 @@
+/* store: everything that talks to Redis (the only includer of hiredis). One
+ * persistent connection per process, made lazily and re-made after any
+ * error; each public call is one round trip (plus a script reload after
+ * NOSCRIPT). Errors are logged here, once, with context; callers map the
+ * status to a response. */
+#ifndef AR_STORE_H
+#define AR_STORE_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "order.h"
+#include "token.h"
+
+struct store;
+
+enum store_status {
+	STORE_OK = 0,
+	STORE_ERR_UNAVAILABLE = -1, /* not connected or refused: nothing ran */
+	STORE_ERR_UNKNOWN = -2,     /* timeout or reset mid-call: it may have run */
+	STORE_ERR_FULL = -3,        /* Redis refused a write (OOM): nothing ran */
+	STORE_ERR_REPLY = -4,       /* an unexpected reply; logged */
+};
+
+/* A store for cfg (borrowed; must outlive the store). Does not connect. */
+struct store *store_new(const struct ar_config *cfg);
+void store_free(struct store *st);
+
+/* Connects now (AUTH, SELECT, timeouts, SCRIPT LOAD) unless connected.
+ * Every other call does this itself when needed. */
+enum store_status store_connect(struct store *st);
+
+/* PING. */
+enum store_status store_ping(struct store *st);
+
+/* Issues token for identity, counting against client's 60 s window.
+ * *retry_after is 0 when issued, else the seconds left in the window. */
+enum store_status store_issue_token(struct store *st, const char *token, const char *identity,
+                                    const char *client, long *retry_after);
+
+/* What the submit script decided (also the metric outcome labels). */
+enum submit_result {
+	SUBMIT_CREATED,
+	SUBMIT_REPLAYED,
+	SUBMIT_REJECTED, /* duplicate_mode = reject */
+	SUBMIT_TOKEN_REUSED,
+	SUBMIT_INVALID_TOKEN,
+	SUBMIT_UNKNOWN_SKU,
+	SUBMIT_OUT_OF_STOCK,
+	SUBMIT_RESULT_COUNT
+};
+
+/* The recorded outcome of a token's first submission. */
+enum submit_outcome { OUTCOME_NONE, OUTCOME_CREATED, OUTCOME_UNKNOWN_SKU, OUTCOME_OUT_OF_STOCK };
+
+struct store_submission {
+	const char *token;
+	const char *identity;
+	const struct order *order;
+	const char *canonical;  /* order_canonical(order) */
+	const char *order_id;   /* the id to use if the order is created */
+	const char *order_json; /* its representation */
+	size_t order_json_len;
+};
+
+struct store_submit_result {
+	enum submit_result result;
+	enum submit_outcome outcome;   /* created/unknown_sku/out_of_stock, or NONE */
+	char order_id[TOKEN_LEN + 1];  /* when outcome is CREATED */
+	char *body;                    /* owned: the order JSON when CREATED */
+	size_t body_len;
+	char sku[ORDER_SKU_MAX + 1];   /* UNKNOWN_SKU / OUT_OF_STOCK */
+	long long available;           /* OUT_OF_STOCK */
+};
+
+/* Runs the atomic submit step. STORE_OK fills res (free with
+ * store_submit_result_free). */
+enum store_status store_submit_order(struct store *st, const struct store_submission *sub,
+                                     struct store_submit_result *res);
+void store_submit_result_free(struct store_submit_result *res);
+
+/* The order's JSON (malloc'd, caller frees) in *json, or NULL when it does
+ * not exist or, with check_owner, belongs to another identity. */
+enum store_status store_get_order(struct store *st, const char *order_id, const char *identity,
+                                  int check_owner, char **json, size_t *len);
+
+/* *found = 0 when the SKU has no stock record. */
+enum store_status store_get_stock(struct store *st, const char *sku, long long *available,
+                                  int *found);
+enum store_status store_set_stock(struct store *st, const char *sku, long long available);
+
+struct store_counters {
+	long long tokens_issued;
+	long long rate_limited;
+	long long submissions[SUBMIT_RESULT_COUNT];
+};
+
+/* The counters shared by every process (zero where never bumped). */
+enum store_status store_get_counters(struct store *st, struct store_counters *c);
+
+/* The metric label of r ("created", "out_of_stock", ...). */
+const char *store_submit_result_name(enum submit_result r);
+
+#endif

@@ -1,0 +1,28 @@
+/* token: syntax of anti-replay tokens (36-character UUIDs, any case, kept
+ * lowercase) and of the Idempotency-Key header, and their generation. */
+#ifndef AR_TOKEN_H
+#define AR_TOKEN_H
+
+#include <stddef.h>
+
+#define TOKEN_LEN 36
+
+enum token_status { TOKEN_OK, TOKEN_ABSENT, TOKEN_MALFORMED };
+
+/* 1 if s[0..len) is a UUID in 8-4-4-4-12 hex form (any case), else 0. */
+int token_is_valid(const char *s, size_t len);
+
+/* Checks s[0..len) and writes it lowercased to out. TOKEN_OK or
+ * TOKEN_MALFORMED (len 0 counts as malformed here). */
+enum token_status token_parse(const char *s, size_t len, char out[TOKEN_LEN + 1]);
+
+/* Parses one Idempotency-Key header value: NULL or "" is TOKEN_ABSENT; a
+ * bare or double-quoted UUID is TOKEN_OK; anything else (a comma, spaces
+ * inside, a second value) is TOKEN_MALFORMED. Surrounding spaces and tabs
+ * are ignored. */
+enum token_status token_from_header(const char *value, char out[TOKEN_LEN + 1]);
+
+/* A fresh random (version 4) UUID, lowercase, from libuuid. */
+void token_generate(char out[TOKEN_LEN + 1]);
+
+#endif

@@ -1,0 +1,102 @@
+/* util: allocation wrappers, bounded number parsing, constant-time
+ * comparison, timestamps. */
+#include "util.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+static void *out_of_memory(size_t size)
+{
+	log_error("out of memory allocating %lu bytes", (unsigned long)size);
+	abort();
+}
+
+void *xmalloc(size_t size)
+{
+	void *p = malloc(size ? size : 1);
+	return p ? p : out_of_memory(size);
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	return p ? p : out_of_memory(n * size);
+}
+
+void *xrealloc(void *ptr, size_t size)
+{
+	void *p = realloc(ptr, size ? size : 1);
+	return p ? p : out_of_memory(size);
+}
+
+char *xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+int util_parse_long(const char *s, size_t len, long min, long max, long *out)
+{
+	size_t i = 0;
+	int negative = 0;
+	unsigned long long v = 0;
+
+	if (len > 0 && s[0] == '-') {
+		negative = 1;
+		i = 1;
+	}
+	if (i == len || len - i > 19)
+		return -1;
+	for (; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned long long)(s[i] - '0');
+	}
+	if (v > (unsigned long long)INT64_MAX)
+		return -1;
+	long long signed_v = negative ? -(long long)v : (long long)v;
+	if (signed_v < min || signed_v > max)
+		return -1;
+	*out = (long)signed_v;
+	return 0;
+}
+
+int util_consttime_equal(const char *a, size_t alen, const char *b, size_t blen)
+{
+	unsigned char diff = (unsigned char)(alen != blen);
+	size_t n = alen < blen ? alen : blen;
+
+	/* Walk the shorter length fully; only the lengths leak, not contents. */
+	for (size_t i = 0; i < n; i++)
+		diff |= (unsigned char)(a[i] ^ b[i]);
+	return diff == 0;
+}
+
+void util_format_rfc3339_ms(const struct timespec *ts, char out[UTIL_RFC3339_LEN + 1])
+{
+	struct tm tm;
+	time_t secs = ts->tv_sec;
+
+	gmtime_r(&secs, &tm);
+	strftime(out, UTIL_RFC3339_LEN + 1, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + 19, UTIL_RFC3339_LEN + 1 - 19, ".%03uZ",
+	         (unsigned)(ts->tv_nsec / 1000000) % 1000u);
+}
+
+double util_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}

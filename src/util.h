@@ -1,0 +1,33 @@
+/* util: allocation wrappers, the one bounded number parser, constant-time
+ * comparison and timestamps. Out of memory is fatal: the x-wrappers log and
+ * abort, so callers bound every client-controlled size before allocating. */
+#ifndef AR_UTIL_H
+#define AR_UTIL_H
+
+#include <stddef.h>
+#include <time.h>
+
+/* Allocate or abort; never return NULL. */
+void *xmalloc(size_t size);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *ptr, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+/* Parse the whole of s (len bytes, digits with an optional leading -) as a decimal
+ * integer within [min, max]. Returns 0 and sets *out, or -1 for empty input,
+ * a stray character, or a value out of range. */
+int util_parse_long(const char *s, size_t len, long min, long max, long *out);
+
+/* 1 if a[0..alen) equals b[0..blen), else 0. Time depends only on alen and
+ * blen, not on where the bytes differ. */
+int util_consttime_equal(const char *a, size_t alen, const char *b, size_t blen);
+
+#define UTIL_RFC3339_LEN 24 /* 2026-11-27T05:44:47.123Z */
+/* Writes ts as RFC 3339 UTC with milliseconds into out (25 bytes). */
+void util_format_rfc3339_ms(const struct timespec *ts, char out[UTIL_RFC3339_LEN + 1]);
+
+/* Monotonic milliseconds, for durations. */
+double util_now_ms(void);
+
+#endif
