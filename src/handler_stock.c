@@ -2,6 +2,7 @@
 #include "app.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "util.h"
 
@@ -24,7 +25,9 @@ static int admin_allowed(const struct ar_config *cfg, const struct ar_request *r
 		response_error(resp, ERR_ADMIN_DISABLED, NULL);
 		return 0;
 	}
-	if (auth && strncmp(auth, "Bearer ", 7) == 0 && request_param_count(req, "HTTP_AUTHORIZATION") == 1)
+	/* The scheme name is case-insensitive (RFC 9110, section 11.1). */
+	if (auth && strncasecmp(auth, "Bearer ", 7) == 0 &&
+	    request_param_count(req, "HTTP_AUTHORIZATION") == 1)
 		given = auth + 7;
 	if (!util_consttime_equal(given, strlen(given), cfg->admin_token, strlen(cfg->admin_token))) {
 		response_error(resp, ERR_UNAUTHORIZED, NULL);

@@ -162,9 +162,8 @@ static void json_token(struct order_input *in, json_t *tok)
 		in->body_token = TOKEN_MALFORMED;
 		return;
 	}
-	const char *s = json_string_value(tok);
-	size_t len = json_string_length(tok);
-	in->body_token = len == 0 ? TOKEN_ABSENT : token_parse(s, len, in->token);
+	/* Only null counts as absent: "" is a token that is not a UUID. */
+	in->body_token = token_parse(json_string_value(tok), json_string_length(tok), in->token);
 }
 
 static void json_items(struct order_input *in, json_t *items)
@@ -200,7 +199,10 @@ enum order_parse_status order_parse_json(const char *body, size_t len, struct or
 		snprintf(in->why, sizeof in->why, "JSON nested deeper than %d", ORDER_JSON_MAX_DEPTH);
 		return ORDER_BAD_SYNTAX;
 	}
-	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	/* Any JSON value parses (a scalar is valid JSON but not an order), and
+	 * \u0000 is valid JSON too: the order rules reject it where it lands. */
+	root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL,
+	                  &jerr);
 	if (!root) {
 		snprintf(in->why, sizeof in->why, "%.100s (line %d, column %d)", jerr.text,
 		         jerr.line, jerr.column);
@@ -234,7 +236,7 @@ static void form_token(struct order_input *in, const struct form *f)
 		return;
 	}
 	const struct form_field *t = form_get(f, "token");
-	in->body_token = t->value_len == 0 ? TOKEN_ABSENT : token_parse(t->value, t->value_len, in->token);
+	in->body_token = token_parse(t->value, t->value_len, in->token);
 }
 
 enum order_parse_status order_parse_form(const char *body, size_t len, struct order_input *in)

@@ -16,6 +16,7 @@
 #include "util.h"
 
 #define KEY_MAX 160
+#define FAILURE_LOG_INTERVAL_MS 1000.0
 #define MAX_ARGS (8 + 2 * ORDER_MAX_ITEMS + ORDER_MAX_ITEMS + 8)
 
 enum script_id { SCRIPT_ISSUE_TOKEN, SCRIPT_SUBMIT_ORDER, SCRIPT_COUNT };
@@ -35,6 +36,8 @@ struct store {
 	const struct ar_config *cfg;
 	redisContext *ctx;  /* NULL when not connected */
 	char where[160];    /* "unix:/path" or "host:port", for log lines */
+	double last_failure_ms; /* when a connection failure was last logged */
+	unsigned long quiet_failures; /* failures since then, logged at debug */
 	char sha[SCRIPT_COUNT][41];
 	const struct ar_script *script[SCRIPT_COUNT];
 	/* Per-process scratch for one command's arguments: no per-request malloc. */
@@ -54,6 +57,7 @@ struct store *store_new(const struct ar_config *cfg)
 	struct store *st = xcalloc(1, sizeof *st);
 
 	st->cfg = cfg;
+	st->last_failure_ms = -FAILURE_LOG_INTERVAL_MS;
 	if (cfg->redis_unix_path)
 		snprintf(st->where, sizeof st->where, "unix:%s", cfg->redis_unix_path);
 	else
@@ -84,11 +88,23 @@ void store_free(struct store *st)
 	free(st);
 }
 
-/* Logs why the connection failed and drops it. */
+/* Logs why the connection failed and drops it. While Redis stays down every
+ * request fails the same way: one error line a second, the rest at debug. */
 static void connection_failed(struct store *st, const char *during)
 {
-	log_error("redis %s: %s during %s; reconnecting on the next request", st->where,
-	          st->ctx && st->ctx->errstr[0] ? st->ctx->errstr : "connection lost", during);
+	const char *why = st->ctx && st->ctx->errstr[0] ? st->ctx->errstr : "connection lost";
+	double now = util_now_ms();
+
+	if (now - st->last_failure_ms >= FAILURE_LOG_INTERVAL_MS) {
+		log_error("redis %s: %s during %s; reconnecting on the next request (%lu more "
+		          "failures since the last report)",
+		          st->where, why, during, st->quiet_failures);
+		st->last_failure_ms = now;
+		st->quiet_failures = 0;
+	} else {
+		log_debug("redis %s: %s during %s", st->where, why, during);
+		st->quiet_failures++;
+	}
 	drop_connection(st);
 }
 
