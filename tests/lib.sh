@@ -105,6 +105,16 @@ ar_done() {
 	exit 0
 }
 
+# ar_alive PID: the process exists and is not a zombie. spawn-fcgi's workers
+# belong to init, which may take seconds to reap them, so kill -0 is not
+# enough to tell a dead worker from a live one.
+ar_alive() {
+	case $(ps -o stat= -p "$1" 2>/dev/null) in
+	'' | Z*) return 1 ;;
+	esac
+	return 0
+}
+
 ar_cleanup() {
 	for pid in $AR_PIDS; do
 		kill "$pid" 2>/dev/null
@@ -112,7 +122,7 @@ ar_cleanup() {
 	done
 	for pid in $AR_PIDS; do
 		i=0
-		while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do
+		while ar_alive "$pid" && [ $i -lt 50 ]; do
 			sleep 0.1
 			i=$((i + 1))
 		done
@@ -190,7 +200,7 @@ ar_start_redis() {
 ar_stop_redis() {
 	kill "$AR_REDIS_PID" 2>/dev/null
 	i=0
-	while kill -0 "$AR_REDIS_PID" 2>/dev/null && [ $i -lt 100 ]; do
+	while ar_alive "$AR_REDIS_PID" && [ $i -lt 100 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
@@ -248,7 +258,7 @@ ar_stop_app() {
 	for pid in $AR_APP_PIDS; do kill "$pid" 2>/dev/null; done
 	for pid in $AR_APP_PIDS; do
 		i=0
-		while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do
+		while ar_alive "$pid" && [ $i -lt 50 ]; do
 			sleep 0.1
 			i=$((i + 1))
 		done
@@ -267,6 +277,10 @@ ar_fcgi_to() {
 	_out=$1 _method=$2 _uri=$3 _body=${4-}
 	shift 3
 	[ $# -gt 0 ] && shift
+	case "$_method $_body" in
+	GET\ [A-Z]*=* | HEAD\ [A-Z]*=* | DELETE\ [A-Z]*=*)
+		echo "# ar_fcgi: BODY '$_body' looks like a param; pass '' as BODY" >&2 ;;
+	esac
 	_len=$(printf '%s' "$_body" | wc -c)
 	_qs=""
 	case "$_uri" in *\?*) _qs=${_uri#*\?} ;; esac

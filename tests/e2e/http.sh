@@ -1,0 +1,84 @@
+# tests/e2e/http.sh: curl helpers for the e2e tests, front-agnostic.
+# Sourced after tests/lib.sh and ar_setup; requests go to $AR_URL.
+#
+#   ar_http METHOD PATH [curl args...]  one request; sets H_STATUS, H_HEADERS
+#                          (CR stripped), H_BODY, H_SIZE (bytes of body read);
+#                          the raw body stays in $AR_TMP/http.body
+#   h_header NAME          a response header of the last ar_http
+#   h_json FILTER          jq -r FILTER on the last body
+#   check_status DESC STATUS [ERROR_CODE]
+#   check_every_response   Cache-Control: no-store and Content-Length were
+#                          on every response ar_http saw
+
+: "${JQ:=$(command -v jq || true)}"
+
+H_COUNT=0
+H_NO_CACHE=""
+H_NO_LENGTH=""
+
+ar_http() {
+	h_method=$1 h_path=$2
+	shift 2
+	if [ "$h_method" = HEAD ]; then
+		set -- --head "$@"
+	else
+		set -- -X "$h_method" "$@"
+	fi
+	rm -f "$AR_TMP/http.head" "$AR_TMP/http.body"
+	# "Expect:" keeps curl from waiting for 100-continue on larger bodies.
+	h_out=$("$CURL" -sS -m 20 -H 'Expect:' -o "$AR_TMP/http.body" -D "$AR_TMP/http.head" \
+		-w '%{http_code} %{size_download}' "$@" "$AR_URL$h_path" 2>"$AR_TMP/http.err")
+	H_STATUS=${h_out%% *}
+	H_SIZE=${h_out#* }
+	H_HEADERS=$(tr -d '\r' <"$AR_TMP/http.head" 2>/dev/null)
+	if [ "$h_method" = HEAD ]; then
+		H_BODY=""
+		: >"$AR_TMP/http.body"
+	else
+		H_BODY=$(cat "$AR_TMP/http.body" 2>/dev/null)
+	fi
+	H_COUNT=$((H_COUNT + 1))
+	[ "$(h_header Cache-Control)" = no-store ] ||
+		H_NO_CACHE="$H_NO_CACHE [$h_method $h_path -> $H_STATUS]"
+	[ -n "$(h_header Content-Length)" ] ||
+		H_NO_LENGTH="$H_NO_LENGTH [$h_method $h_path -> $H_STATUS]"
+}
+
+h_header() {
+	printf '%s\n' "$H_HEADERS" | sed -n "s/^$1:[ 	]*//Ip" | tail -n 1
+}
+
+h_json() {
+	"$JQ" -r "$1" <"$AR_TMP/http.body" 2>/dev/null
+}
+
+# check_status DESC STATUS [ERROR_CODE]: the status, and the error member.
+check_status() {
+	if [ $# -ge 3 ]; then
+		h_err=$(h_json '.error')
+		if [ "$H_STATUS" = "$2" ] && [ "$h_err" = "$3" ]; then
+			ok "$1"
+		else
+			not_ok "$1 (expected $2 $3, got $H_STATUS: $H_BODY)"
+		fi
+	else
+		if [ "$H_STATUS" = "$2" ]; then
+			ok "$1"
+		else
+			not_ok "$1 (expected $2, got $H_STATUS: $H_BODY)"
+		fi
+	fi
+}
+
+check_every_response() {
+	if [ -z "$H_NO_CACHE" ]; then
+		ok "Cache-Control: no-store on all $H_COUNT responses"
+	else
+		not_ok "Cache-Control: no-store missing on:$H_NO_CACHE"
+	fi
+	if [ -z "$H_NO_LENGTH" ]; then
+		ok "Content-Length on all $H_COUNT responses"
+	else
+		not_ok "Content-Length missing on:$H_NO_LENGTH"
+	fi
+}

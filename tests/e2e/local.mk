@@ -1,0 +1,5 @@
+## tests/e2e: real web servers in front of the app, driven with curl.
+## scenario.sh is the contract over HTTP, shared by every front.
+TESTS += tests/e2e/test_nginx.sh
+dist_check_SCRIPTS += tests/e2e/test_nginx.sh
+EXTRA_DIST += tests/e2e/nginx.sh tests/e2e/http.sh tests/e2e/scenario.sh

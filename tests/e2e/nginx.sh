@@ -1,0 +1,139 @@
+# tests/e2e/nginx.sh: a private nginx in front of the app, for the e2e tests.
+# Sourced after tests/lib.sh and ar_setup. It uses conf/nginx/antireplay.conf
+# as shipped; only the socket path and the location prefix are substituted.
+#
+#   ar_nginx_snippet BASE_PATH  the snippet for $AR_APP_SOCK under BASE_PATH
+#                               (on stdout)
+#   ar_start_nginx BASE_PATH    nginx on a free 127.0.0.1 port in front of
+#                               $AR_APP_SOCK; sets AR_URL, AR_NGINX_PORT,
+#                               AR_NGINX_PID, AR_NGINX_DIR
+#   ar_stop_nginx
+
+: "${NGINX:=$(command -v nginx || command -v /usr/sbin/nginx || true)}"
+
+AR_NGINX_SNIPPET_SRC=$top_srcdir/conf/nginx/antireplay.conf
+AR_NGINX_SNIPPET_SOCK=unix:/run/antireplay/antireplay.sock
+AR_NGINX_SNIPPET_LOC='location /api/ {'
+
+# The folder of the stock fastcgi_params (Debian: /etc/nginx), from nginx -V.
+ar_nginx_conf_dir() {
+	ngx_conf=$("$NGINX" -V 2>&1 | tr ' ' '\n' | sed -n 's/^--conf-path=//p')
+	dirname "${ngx_conf:-/etc/nginx/nginx.conf}"
+}
+
+ar_nginx_snippet() {
+	if ! grep -q "^$AR_NGINX_SNIPPET_LOC\$" "$AR_NGINX_SNIPPET_SRC" ||
+		! grep -q "fastcgi_pass $AR_NGINX_SNIPPET_SOCK;" "$AR_NGINX_SNIPPET_SRC"; then
+		echo "# $AR_NGINX_SNIPPET_SRC: no '$AR_NGINX_SNIPPET_LOC' line or no" \
+			"'fastcgi_pass $AR_NGINX_SNIPPET_SOCK;' to substitute" >&2
+		return 1
+	fi
+	sed -e "s#^$AR_NGINX_SNIPPET_LOC\$#location $1/ {#" \
+		-e "s#fastcgi_pass $AR_NGINX_SNIPPET_SOCK;#fastcgi_pass unix:$AR_APP_SOCK;#" \
+		"$AR_NGINX_SNIPPET_SRC"
+}
+
+# ar_nginx_write_conf PORT NONCE: the main config, one server on PORT.
+ar_nginx_write_conf() {
+	# As root the master must hand the workers to an unprivileged user (nginx
+	# falls back to nobody anyway). They can still reach everything: the app
+	# socket is mode 0666 in a 0755 folder, the master opens the logs, and it
+	# creates the temp folders and chowns them to the worker user.
+	ngx_user=""
+	if [ "$(id -u)" -eq 0 ]; then
+		ngx_group=nogroup
+		getent group nogroup >/dev/null 2>&1 || ngx_group=nobody
+		ngx_user="user nobody $ngx_group;"
+	fi
+	cat >"$AR_NGINX_DIR/nginx.conf" <<NGXEOF
+# written by tests/e2e/nginx.sh
+$ngx_user
+daemon off;
+worker_processes 2;
+pid $AR_NGINX_DIR/nginx.pid;
+error_log $AR_NGINX_DIR/error.log info;
+events {
+    worker_connections 256;
+}
+http {
+    access_log $AR_NGINX_DIR/access.log;
+    client_body_temp_path $AR_NGINX_DIR/tmp/body;
+    fastcgi_temp_path $AR_NGINX_DIR/tmp/fastcgi;
+    proxy_temp_path $AR_NGINX_DIR/tmp/proxy;
+    scgi_temp_path $AR_NGINX_DIR/tmp/scgi;
+    uwsgi_temp_path $AR_NGINX_DIR/tmp/uwsgi;
+    default_type text/plain;
+    server {
+        listen 127.0.0.1:$1;
+        server_name localhost;
+        location = /.ar-ping {
+            return 200 "$2";
+        }
+        include $AR_NGINX_DIR/antireplay.conf;
+    }
+}
+NGXEOF
+}
+
+ar_start_nginx() {
+	ar_require "$NGINX"
+	AR_NGINX_DIR=$AR_TMP/nginx
+	mkdir -p "$AR_NGINX_DIR/tmp"
+	# The snippet says "include fastcgi_params": nginx resolves it next to
+	# nginx.conf, so the stock file is copied there unchanged.
+	cp "$(ar_nginx_conf_dir)/fastcgi_params" "$AR_NGINX_DIR/fastcgi_params" || {
+		echo "# no stock fastcgi_params next to nginx's config"
+		exit 1
+	}
+	ar_nginx_snippet "$1" >"$AR_NGINX_DIR/antireplay.conf" || exit 1
+	ngx_nonce="antireplay-nginx-$$"
+	ngx_try=0
+	# Candidate ports derived from the PID; a port in use makes nginx exit
+	# with EADDRINUSE (after its own retries), then the next one is tried.
+	while [ $ngx_try -lt 20 ]; do
+		AR_NGINX_PORT=$((20000 + ($$ * 13 + ngx_try * 997) % 30000))
+		ngx_try=$((ngx_try + 1))
+		ngx_code=$("$CURL" -s -o /dev/null -m 2 -w '%{http_code}' \
+			"http://127.0.0.1:$AR_NGINX_PORT/" 2>/dev/null)
+		[ "$ngx_code" = 000 ] || continue
+		ar_nginx_write_conf "$AR_NGINX_PORT" "$ngx_nonce"
+		: >"$AR_NGINX_DIR/error.log"
+		"$NGINX" -p "$AR_NGINX_DIR/" -c "$AR_NGINX_DIR/nginx.conf" \
+			-e "$AR_NGINX_DIR/error.log" &
+		AR_NGINX_PID=$!
+		ar_track "$AR_NGINX_PID"
+		AR_URL=http://127.0.0.1:$AR_NGINX_PORT
+		ngx_wait=0
+		while [ $ngx_wait -lt 100 ]; do
+			if ! kill -0 "$AR_NGINX_PID" 2>/dev/null; then
+				break
+			fi
+			ngx_body=$("$CURL" -s -m 2 "$AR_URL/.ar-ping" 2>/dev/null)
+			[ "$ngx_body" = "$ngx_nonce" ] && return 0
+			grep -q '\[emerg\]' "$AR_NGINX_DIR/error.log" && break
+			sleep 0.1
+			ngx_wait=$((ngx_wait + 1))
+		done
+		kill "$AR_NGINX_PID" 2>/dev/null
+		wait "$AR_NGINX_PID" 2>/dev/null
+		ar_untrack "$AR_NGINX_PID"
+		if grep -q 'Address already in use' "$AR_NGINX_DIR/error.log"; then
+			continue
+		fi
+		echo "# nginx did not start on port $AR_NGINX_PORT:"
+		sed 's/^/#   /' "$AR_NGINX_DIR/error.log"
+		exit 1
+	done
+	echo "# no free loopback port for nginx after $ngx_try tries"
+	exit 1
+}
+
+ar_stop_nginx() {
+	kill "$AR_NGINX_PID" 2>/dev/null
+	ngx_wait=0
+	while kill -0 "$AR_NGINX_PID" 2>/dev/null && [ $ngx_wait -lt 100 ]; do
+		sleep 0.1
+		ngx_wait=$((ngx_wait + 1))
+	done
+	ar_untrack "$AR_NGINX_PID"
+}

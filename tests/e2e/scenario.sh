@@ -1,0 +1,448 @@
+# tests/e2e/scenario.sh: the contract, driven over HTTP through a front (web
+# server) at $AR_URL, the app mounted at $AR_BASE. Front-agnostic: a test
+# starts Redis, the app and its front, then calls ar_scenario_run.
+# Sourced after tests/lib.sh and tests/e2e/http.sh.
+#
+# The app must run with the keys of ar_scenario_config (on a fresh Redis):
+#   ar_write_config $(ar_scenario_config) [more keys...]
+
+AR_ADMIN_TOKEN=e2e-admin-token-0123456789
+SC_UUID_RE='[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}'
+SC_TIME_RE='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z'
+# Tokens per client and 60 s; the scenario asks for fewer from 127.0.0.1.
+SC_RATE=40
+
+ar_scenario_config() {
+	echo "base_path=$AR_BASE admin_token=$AR_ADMIN_TOKEN bind=header:X-Client" \
+		"token_rate=$SC_RATE"
+}
+
+# sc_matches DESC ERE VALUE: VALUE matches ERE as a whole.
+sc_matches() {
+	if printf '%s\n' "$3" | grep -Eqx "$2"; then
+		ok "$1"
+	else
+		not_ok "$1 ('$3' does not match $2)"
+	fi
+}
+
+# sc_token [curl args...]: a new token in SC_TOKEN ("" if none was issued).
+sc_token() {
+	ar_http POST "$AR_BASE/tokens" "$@"
+	SC_TOKEN=""
+	[ "$H_STATUS" = 201 ] && SC_TOKEN=$(h_json '.token')
+}
+
+# sc_order TOKEN JSON [curl args...]: POST /orders, token in Idempotency-Key.
+sc_order() {
+	sc_key=$1 sc_json=$2
+	shift 2
+	ar_http POST "$AR_BASE/orders" -H "Idempotency-Key: $sc_key" \
+		-H 'Content-Type: application/json' --data-binary "$sc_json" "$@"
+}
+
+# sc_stock SKU: prints the available count (or the status when not 200).
+sc_stock() {
+	ar_http GET "$AR_BASE/stock/$1"
+	if [ "$H_STATUS" = 200 ]; then h_json '.available'; else echo "status $H_STATUS"; fi
+}
+
+sc_put_stock() {
+	ar_http PUT "$AR_BASE/stock/$1" -H "Authorization: Bearer $AR_ADMIN_TOKEN" \
+		-H 'Content-Type: application/json' --data-binary "{\"available\":$2}"
+}
+
+sc_xlen() {
+	ar_redis XLEN ar:orders
+}
+
+sc_health_metrics() {
+	ar_http GET "$AR_BASE/healthz"
+	check_status "GET /healthz" 200
+	check "GET /healthz body" '{"status":"ok"}' "$H_BODY"
+	check "GET /healthz Content-Type" application/json "$(h_header Content-Type)"
+	sc_len=$(h_header Content-Length)
+	ar_http HEAD "$AR_BASE/healthz"
+	check_status "HEAD /healthz" 200
+	check "HEAD /healthz: Content-Length of the GET body" "$sc_len" "$(h_header Content-Length)"
+	check "HEAD /healthz: no body" 0 "$H_SIZE"
+	ar_http POST "$AR_BASE/healthz"
+	check_status "POST /healthz" 405 method_not_allowed
+	check "POST /healthz Allow" "GET, HEAD" "$(h_header Allow)"
+
+	ar_http GET "$AR_BASE/metrics"
+	check_status "GET /metrics" 200
+	check "GET /metrics Content-Type" "text/plain; version=0.0.4" "$(h_header Content-Type)"
+	sc_missing=""
+	for sc_o in created replayed rejected token_reused invalid_token unknown_sku out_of_stock; do
+		printf '%s\n' "$H_BODY" |
+			grep -Eq "^antireplay_submissions_total\{outcome=\"$sc_o\"\} [0-9]+\$" ||
+			sc_missing="$sc_missing $sc_o"
+	done
+	check "GET /metrics: all seven outcome lines" "" "$sc_missing"
+	check_contains "GET /metrics: tokens issued" "antireplay_tokens_issued_total " "$H_BODY"
+	check_contains "GET /metrics: rate limited" "antireplay_rate_limited_total " "$H_BODY"
+	check_contains "GET /metrics: # TYPE" "# TYPE antireplay_submissions_total counter" "$H_BODY"
+	ar_http HEAD "$AR_BASE/metrics"
+	check_status "HEAD /metrics" 200
+	check "HEAD /metrics: no body" 0 "$H_SIZE"
+	ar_http DELETE "$AR_BASE/metrics"
+	check_status "DELETE /metrics" 405 method_not_allowed
+	check "DELETE /metrics Allow" "GET, HEAD" "$(h_header Allow)"
+}
+
+sc_tokens() {
+	sc_token
+	check_status "POST /tokens" 201
+	sc_matches "POST /tokens: a lowercase UUID v4" "$SC_UUID_RE" "$SC_TOKEN"
+	check "POST /tokens: expires_in" 600 "$(h_json '.expires_in')"
+	check "POST /tokens Content-Type" application/json "$(h_header Content-Type)"
+	ar_http POST "$AR_BASE/tokens?x=1"
+	check_status "POST /tokens?x=1 (query ignored)" 201
+	ar_http GET "$AR_BASE/tokens"
+	check_status "GET /tokens" 405 method_not_allowed
+	check "GET /tokens Allow" POST "$(h_header Allow)"
+	sc_pre='{"error":"method_not_allowed","message":'
+	check "405 body: compact, code then message" "$sc_pre" \
+		"$(printf '%s' "$H_BODY" | cut -c1-${#sc_pre})"
+}
+
+sc_stock_admin() {
+	ar_http PUT "$AR_BASE/stock/SKU-1" -H 'Content-Type: application/json' \
+		--data-binary '{"available":10}'
+	check_status "PUT /stock without Authorization" 401 unauthorized
+	check "401 WWW-Authenticate" Bearer "$(h_header WWW-Authenticate | cut -c1-6)"
+	ar_http PUT "$AR_BASE/stock/SKU-1" -H "Authorization: Bearer ${AR_ADMIN_TOKEN}x" \
+		-H 'Content-Type: application/json' --data-binary '{"available":10}'
+	check_status "PUT /stock with a wrong admin token" 401 unauthorized
+	sc_put_stock SKU-1 -1
+	check_status "PUT /stock available -1" 400 invalid_stock
+	sc_put_stock SKU-1 2147483648
+	check_status "PUT /stock available 2147483648" 400 invalid_stock
+	sc_put_stock SKU-1 '"10"'
+	check_status "PUT /stock available as a string" 400 invalid_stock
+	sc_put_stock SKU-1 10
+	check_status "PUT /stock/SKU-1" 200
+	check "PUT /stock/SKU-1 body" '{"sku":"SKU-1","available":10}' "$H_BODY"
+	sc_put_stock SKU-2 5
+	sc_put_stock SKU-3 1
+	sc_put_stock SKU-4 1
+	sc_put_stock SKU-5 100
+	check "PUT /stock/SKU-5" 200 "$H_STATUS"
+	ar_http GET "$AR_BASE/stock/SKU-1"
+	check_status "GET /stock/SKU-1" 200
+	check "GET /stock/SKU-1 body" '{"sku":"SKU-1","available":10}' "$H_BODY"
+	ar_http HEAD "$AR_BASE/stock/SKU-1"
+	check_status "HEAD /stock/SKU-1" 200
+	check "HEAD /stock: no body" 0 "$H_SIZE"
+	ar_http GET "$AR_BASE/stock/NOPE-9"
+	check_status "GET /stock of an unknown SKU" 404 not_found
+	ar_http GET "$AR_BASE/stock/bad%21sku"
+	check_status "GET /stock with %-escape in the path" 404 not_found
+	ar_http DELETE "$AR_BASE/stock/SKU-1"
+	check_status "DELETE /stock/SKU-1" 405 method_not_allowed
+	check "DELETE /stock Allow" "GET, HEAD, PUT" "$(h_header Allow)"
+}
+
+sc_orders() {
+	sc_token
+	sc_t1=$SC_TOKEN
+	sc_x0=$(sc_xlen)
+	sc_json='{"items":[{"sku":"SKU-1","qty":2}],"customer":"Ann"}'
+	sc_order "$sc_t1" "$sc_json"
+	check_status "POST /orders" 201
+	cp "$AR_TMP/http.body" "$AR_TMP/order1.body"
+	SC_ORDER1=$(h_json '.order_id')
+	sc_matches "POST /orders: order_id a UUID v4" "$SC_UUID_RE" "$SC_ORDER1"
+	check "POST /orders Location carries base_path" "$AR_BASE/orders/$SC_ORDER1" \
+		"$(h_header Location)"
+	check "POST /orders: status created" created "$(h_json '.status')"
+	check "POST /orders: items" '[{"sku":"SKU-1","qty":2}]' "$(h_json '.items|tojson')"
+	check "POST /orders: customer" Ann "$(h_json '.customer')"
+	sc_matches "POST /orders: created_at RFC 3339 ms UTC" "$SC_TIME_RE" "$(h_json '.created_at')"
+	check "POST /orders: no Idempotent-Replayed on the first" "" \
+		"$(h_header Idempotent-Replayed)"
+	check "POST /orders: one stream entry" $((sc_x0 + 1)) "$(sc_xlen)"
+	check "POST /orders: stock decremented" 8 "$(sc_stock SKU-1)"
+
+	sc_order "$sc_t1" "$sc_json"
+	check_status "replay: same status" 201
+	check "replay: Idempotent-Replayed" true "$(h_header Idempotent-Replayed)"
+	if cmp -s "$AR_TMP/http.body" "$AR_TMP/order1.body"; then
+		ok "replay: same body byte for byte"
+	else
+		not_ok "replay: body differs: $H_BODY"
+	fi
+	check "replay: same Location" "$AR_BASE/orders/$SC_ORDER1" "$(h_header Location)"
+	check "replay: no second stream entry" $((sc_x0 + 1)) "$(sc_xlen)"
+	check "replay: stock moved once" 8 "$(sc_stock SKU-1)"
+
+	sc_order "$sc_t1" '{"items":[{"sku":"SKU-1","qty":3}],"customer":"Ann"}'
+	check_status "same token, other payload" 422 token_reused
+	check "token_reused: stock untouched" 8 "$(sc_stock SKU-1)"
+
+	ar_http GET "$AR_BASE/orders/$SC_ORDER1"
+	check_status "GET /orders/{id}" 200
+	check "GET /orders/{id}: the order as created" \
+		"$("$JQ" -cS . "$AR_TMP/order1.body")" "$(h_json '.' | "$JQ" -cS .)"
+	ar_http HEAD "$AR_BASE/orders/$SC_ORDER1"
+	check_status "HEAD /orders/{id}" 200
+	check "HEAD /orders/{id}: no body" 0 "$H_SIZE"
+	ar_http GET "$AR_BASE/orders/3b241101-e2bb-4255-8caf-4136c566a963"
+	check_status "GET /orders of an unknown id" 404 not_found
+	ar_http GET "$AR_BASE/orders/not-an-order-id"
+	check_status "GET /orders with a malformed id" 404 not_found
+	ar_http PUT "$AR_BASE/orders/$SC_ORDER1"
+	check_status "PUT /orders/{id}" 405 method_not_allowed
+	check "PUT /orders/{id} Allow" "GET, HEAD" "$(h_header Allow)"
+	ar_http GET "$AR_BASE/orders"
+	check_status "GET /orders" 405 method_not_allowed
+	check "GET /orders Allow" POST "$(h_header Allow)"
+}
+
+sc_token_errors() {
+	sc_json='{"items":[{"sku":"SKU-5","qty":1}]}'
+	sc_order 3b241101-e2bb-4255-8caf-4136c566a962 "$sc_json"
+	check_status "a token never issued" 422 invalid_token
+	sc_order not-a-token "$sc_json"
+	check_status "Idempotency-Key not a UUID" 400 malformed_token
+	ar_http POST "$AR_BASE/orders" -H 'Content-Type: application/json' --data-binary "$sc_json"
+	check_status "no token at all" 400 missing_token
+	ar_http POST "$AR_BASE/orders" -H 'Content-Type: application/json' \
+		--data-binary '{"items":[{"sku":"SKU-5","qty":1}],"token":null}'
+	check_status "token null in the body" 400 missing_token
+	ar_http POST "$AR_BASE/orders" -H 'Content-Type: application/json' \
+		--data-binary '{"items":[{"sku":"SKU-5","qty":1}],"token":42}'
+	check_status "a non-string token" 400 malformed_token
+
+	sc_token
+	sc_order "\"$SC_TOKEN\"" "$sc_json"
+	check_status "Idempotency-Key as a quoted string" 201
+	sc_order "$SC_TOKEN" "$sc_json"
+	check "the same token bare replays" "201 true" "$H_STATUS $(h_header Idempotent-Replayed)"
+
+	sc_token
+	sc_order "$(echo "$SC_TOKEN" | tr a-f A-F)" "$sc_json"
+	check_status "an uppercase token" 201
+
+	sc_token
+	sc_t=$SC_TOKEN
+	sc_order "$sc_t" "$sc_json" -H "Idempotency-Key: $sc_t"
+	check_status "Idempotency-Key twice" 400 malformed_token
+	sc_order "$sc_t, $sc_t" "$sc_json"
+	check_status "Idempotency-Key with a comma" 400 malformed_token
+	sc_order "$sc_t" "$sc_json"
+	check_status "the token is untouched by malformed_token" 201
+
+	sc_token
+	ar_http POST "$AR_BASE/orders" -H 'Content-Type: application/json' \
+		--data-binary "{\"items\":[{\"sku\":\"SKU-5\",\"qty\":1}],\"token\":\"$SC_TOKEN\"}"
+	check_status "token as a JSON member" 201
+	check "token member: Location" "$AR_BASE/orders/$(h_json '.order_id')" "$(h_header Location)"
+}
+
+sc_form() {
+	sc_put_stock SKU-2 5
+	sc_put_stock SKU-3 1
+	sc_token
+	sc_t=$SC_TOKEN
+	ar_http POST "$AR_BASE/orders" --data-urlencode "token=$sc_t" \
+		--data-urlencode sku=SKU-3 --data-urlencode qty=1 \
+		--data-urlencode sku=SKU-2 --data-urlencode qty=2
+	check_status "form-encoded order" 201
+	check "form: lines in request order" \
+		'[{"sku":"SKU-3","qty":1},{"sku":"SKU-2","qty":2}]' "$(h_json '.items|tojson')"
+	cp "$AR_TMP/http.body" "$AR_TMP/form.body"
+	sc_order "$sc_t" '{"items":[{"sku":"SKU-2","qty":2},{"sku":"SKU-3","qty":1}]}'
+	check "the JSON of the same order (reordered) replays the form's" "201 true" \
+		"$H_STATUS $(h_header Idempotent-Replayed)"
+	if cmp -s "$AR_TMP/http.body" "$AR_TMP/form.body"; then
+		ok "form/JSON replay: same body"
+	else
+		not_ok "form/JSON replay: body differs: $H_BODY"
+	fi
+	check "form: stock moved once" 3 "$(sc_stock SKU-2)"
+
+	sc_token
+	ar_http POST "$AR_BASE/orders" --data-binary "token=$SC_TOKEN&sku=SKU-2&qty=%zz"
+	check_status "form with a bad %-escape" 400 invalid_order
+	ar_http POST "$AR_BASE/orders" --data-binary "token=$SC_TOKEN&sku=SKU-2&qty=1x"
+	check_status "form with a non-decimal qty" 400 invalid_order
+	ar_http POST "$AR_BASE/orders" --data-binary "token=$SC_TOKEN&token=$SC_TOKEN&sku=SKU-2&qty=1"
+	check_status "form with token twice" 400 malformed_token
+	ar_http POST "$AR_BASE/orders" --data-binary "token=$SC_TOKEN&sku=SKU-2&qty=1"
+	check_status "form after the errors, token untouched" 201
+}
+
+sc_outcomes() {
+	sc_token
+	sc_t=$SC_TOKEN
+	sc_order "$sc_t" '{"items":[{"sku":"SKU-1","qty":1},{"sku":"NOPE-1","qty":1},{"sku":"NOPE-2","qty":1}]}'
+	check_status "a SKU without stock record" 422 unknown_sku
+	check "unknown_sku: sku member names the first" NOPE-1 "$(h_json '.sku')"
+	sc_order "$sc_t" '{"items":[{"sku":"SKU-1","qty":1},{"sku":"NOPE-1","qty":1},{"sku":"NOPE-2","qty":1}]}'
+	check "unknown_sku replayed" "422 true" "$H_STATUS $(h_header Idempotent-Replayed)"
+
+	sc_token
+	sc_t=$SC_TOKEN
+	sc_json='{"items":[{"sku":"SKU-1","qty":1},{"sku":"SKU-3","qty":1},{"sku":"NOPE-3","qty":1}]}'
+	sc_json2='{"items":[{"sku":"SKU-1","qty":1},{"sku":"SKU-3","qty":1}]}'
+	sc_order "$sc_t" "$sc_json"
+	check_status "unknown_sku wins over out_of_stock" 422 unknown_sku
+	check "unknown_sku over out_of_stock: sku" NOPE-3 "$(h_json '.sku')"
+	sc_token
+	sc_t=$SC_TOKEN
+	sc_order "$sc_t" "$sc_json2"
+	check_status "a line over its stock" 409 out_of_stock
+	check "out_of_stock: sku" SKU-3 "$(h_json '.sku')"
+	check "out_of_stock: available" 0 "$(h_json '.available')"
+	check "out_of_stock: nothing decremented" 8 "$(sc_stock SKU-1)"
+	sc_order "$sc_t" "$sc_json2"
+	check "out_of_stock replayed" "409 true" "$H_STATUS $(h_header Idempotent-Replayed)"
+}
+
+sc_validation() {
+	sc_token
+	sc_t=$SC_TOKEN
+	ar_http POST "$AR_BASE/orders" -H "Idempotency-Key: $sc_t" -H 'Content-Type: text/plain' \
+		--data-binary '{"items":[{"sku":"SKU-5","qty":1}]}'
+	check_status "Content-Type text/plain" 415 unsupported_media_type
+	ar_http POST "$AR_BASE/orders" -H "Idempotency-Key: $sc_t" --data-binary '{}' \
+		-H 'Content-Type:'
+	check_status "no Content-Type" 415 unsupported_media_type
+	sc_order "$sc_t" '{"items":[{"sku":"SKU-5","qty":1}'
+	check_status "unparseable JSON" 400 invalid_json
+	sc_order "$sc_t" '[1,2]'
+	check_status "JSON that is not an order object" 400 invalid_order
+	sc_order "$sc_t" '{"items":[{"sku":"SKU-5","qty":0}]}'
+	check_status "qty 0" 400 invalid_order
+	sc_order "$sc_t" '{"items":[{"sku":"SKU-5","qty":1.5}]}'
+	check_status "qty with a fraction" 400 invalid_order
+	sc_order "$sc_t" '{"items":[{"sku":"SKU 5","qty":1}]}'
+	check_status "sku with a space" 400 invalid_order
+	sc_order "$sc_t" '{"items":[{"sku":"SKU-5","qty":1},{"sku":"SKU-5","qty":2}]}'
+	check_status "a SKU twice" 400 invalid_order
+	sc_order "$sc_t" '{"items":[]}'
+	check_status "no items" 400 invalid_order
+	sc_order "$sc_t" '{"items":[{"sku":"SKU-5","qty":1}]}' \
+		-H 'Content-Type: application/json; charset=utf-8'
+	check_status "after the errors the token still works (charset allowed)" 201
+}
+
+sc_identity() {
+	sc_token -H 'X-Client: alice'
+	sc_t=$SC_TOKEN
+	sc_json='{"items":[{"sku":"SKU-5","qty":1}]}'
+	sc_order "$sc_t" "$sc_json" -H 'X-Client: bob'
+	check_status "a token used by another identity" 422 invalid_token
+	sc_order "$sc_t" "$sc_json"
+	check_status "a bound token used without identity" 422 invalid_token
+	sc_order "$sc_t" "$sc_json" -H 'X-Client: alice'
+	check_status "a bound token used by its identity" 201
+	sc_id=$(h_json '.order_id')
+	ar_http GET "$AR_BASE/orders/$sc_id" -H 'X-Client: bob'
+	check_status "GET another identity's order" 404 not_found
+	ar_http GET "$AR_BASE/orders/$sc_id" -H 'X-Client: alice'
+	check_status "GET one's own order" 200
+	ar_http POST "$AR_BASE/tokens" -H "X-Client: $(printf '%0300d' 0)"
+	check_status "an identity over 256 bytes" 400 invalid_identity
+}
+
+sc_rate_limit() {
+	sc_who="rl-$$"
+	sc_n=0
+	sc_bad=0
+	while [ $sc_n -lt $SC_RATE ]; do
+		ar_http POST "$AR_BASE/tokens" -H "X-Client: $sc_who"
+		[ "$H_STATUS" = 201 ] || sc_bad=$((sc_bad + 1))
+		sc_n=$((sc_n + 1))
+	done
+	check "token_rate tokens in a window" 0 "$sc_bad"
+	ar_http POST "$AR_BASE/tokens" -H "X-Client: $sc_who"
+	check_status "one token over token_rate" 429 rate_limited
+	sc_matches "429 Retry-After in 1..60" '[1-9]|[1-5][0-9]|60' "$(h_header Retry-After)"
+	ar_http POST "$AR_BASE/tokens" -H "X-Client: $sc_who-other"
+	check_status "another identity has its own window" 201
+}
+
+sc_not_found() {
+	ar_http GET "$AR_BASE/nope"
+	check_status "an unknown path" 404 not_found
+	ar_http GET "$AR_BASE/healthz/"
+	check_status "a trailing slash" 404 not_found
+	ar_http GET "$AR_BASE//healthz"
+	check_status "a // in the path" 404 not_found
+	ar_http GET "$AR_BASE/x/../healthz" --path-as-is
+	check_status "a /../ in the path" 404 not_found
+	ar_http GET "$AR_BASE/stock/a%2Fb"
+	check_status "a %2F in the path" 404 not_found
+}
+
+# sc_storm N: N parallel submissions of one token make exactly one order.
+sc_storm() {
+	sc_n=$1
+	sc_put_stock SKU-4 1
+	sc_token
+	sc_t=$SC_TOKEN
+	sc_x0=$(sc_xlen)
+	sc_dir=$AR_TMP/storm
+	rm -rf "$sc_dir"
+	mkdir "$sc_dir"
+	sc_pids=""
+	sc_i=0
+	while [ $sc_i -lt "$sc_n" ]; do
+		"$CURL" -s -m 30 -o "$sc_dir/$sc_i.body" -D "$sc_dir/$sc_i.head" \
+			-w '%{http_code}' -H "Idempotency-Key: $sc_t" \
+			-H 'Content-Type: application/json' \
+			--data-binary '{"items":[{"sku":"SKU-4","qty":1}]}' \
+			"$AR_URL$AR_BASE/orders" >"$sc_dir/$sc_i.code" 2>/dev/null &
+		sc_pids="$sc_pids $!"
+		sc_i=$((sc_i + 1))
+	done
+	for sc_p in $sc_pids; do wait "$sc_p"; done
+	sc_created=0 sc_replayed=0 sc_other=""
+	sc_i=0
+	while [ $sc_i -lt "$sc_n" ]; do
+		sc_code=$(cat "$sc_dir/$sc_i.code")
+		if [ "$sc_code" != 201 ]; then
+			sc_other="$sc_other $sc_code"
+		elif tr -d '\r' <"$sc_dir/$sc_i.head" | grep -qix 'Idempotent-Replayed: true'; then
+			sc_replayed=$((sc_replayed + 1))
+		else
+			sc_created=$((sc_created + 1))
+		fi
+		sc_i=$((sc_i + 1))
+	done
+	sc_bodies=$(cat "$sc_dir"/*.body | "$JQ" -r .order_id 2>/dev/null | sort -u | wc -l)
+	check "storm: $sc_n requests, all 201" "" "$sc_other"
+	check "storm: exactly one 201 without Idempotent-Replayed" 1 "$sc_created"
+	check "storm: the others replayed" $((sc_n - 1)) "$sc_replayed"
+	check "storm: one order id in all answers" 1 "$sc_bodies"
+	check "storm: one stream entry" $((sc_x0 + 1)) "$(sc_xlen)"
+	check "storm: stock moved once" 0 "$(sc_stock SKU-4)"
+}
+
+sc_metrics_totals() {
+	ar_http GET "$AR_BASE/metrics"
+	sc_created=$(printf '%s\n' "$H_BODY" |
+		sed -n 's/^antireplay_submissions_total{outcome="created"} //p')
+	check "metrics: created equals the stream length" "$(sc_xlen)" "$sc_created"
+	sc_limited=$(printf '%s\n' "$H_BODY" | sed -n 's/^antireplay_rate_limited_total //p')
+	check "metrics: one rate-limited request" 1 "$sc_limited"
+}
+
+ar_scenario_run() {
+	sc_health_metrics
+	sc_tokens
+	sc_stock_admin
+	sc_orders
+	sc_token_errors
+	sc_form
+	sc_outcomes
+	sc_validation
+	sc_identity
+	sc_rate_limit
+	sc_not_found
+	sc_storm 30
+	sc_metrics_totals
+}

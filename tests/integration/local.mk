@@ -1,0 +1,10 @@
+## tests/integration/: a private redis-server on a unix socket in a temp
+## folder, the real binary under spawn-fcgi, driven with cgi-fcgi.
+INTEGRATION_TESTS = \
+	tests/integration/test_cli.sh \
+	tests/integration/test_submit.sh \
+	tests/integration/test_redis_down.sh \
+	tests/integration/test_races.sh
+TESTS += $(INTEGRATION_TESTS)
+dist_check_SCRIPTS += $(INTEGRATION_TESTS)
+EXTRA_DIST += tests/lib.sh

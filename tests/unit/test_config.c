@@ -1,0 +1,665 @@
+/* Unit tests for config: every key and its default, good and bad values,
+ * the "FILE:LINE: key 'K': why" messages, repeated and unknown keys, and
+ * '#' comments only at the start of a line. Expected values come from
+ * config.h and the issue's contract, not from config.c. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+
+#define NAME "t.conf"
+
+static void load_ok(const char *text, struct ar_config *cfg)
+{
+	char err[CONFIG_ERR_LEN] = "";
+
+	config_init(cfg);
+	if (config_load_string(cfg, NAME, text, err, sizeof err) != 0)
+		fail_msg("config refused \"%s\": %s", text, err);
+}
+
+/* text must fail at line with a message naming key (NULL: any key). */
+static void load_err(const char *text, int line, const char *key)
+{
+	struct ar_config cfg;
+	char err[CONFIG_ERR_LEN] = "";
+	char want[256];
+	int rc;
+
+	config_init(&cfg);
+	rc = config_load_string(&cfg, NAME, text, err, sizeof err);
+	config_free(&cfg);
+	if (rc != -1)
+		fail_msg("config accepted \"%s\"", text);
+	if (key != NULL)
+		snprintf(want, sizeof want, NAME ":%d: key '%s': ", line, key);
+	else
+		snprintf(want, sizeof want, NAME ":%d: ", line);
+	if (strncmp(err, want, strlen(want)) != 0 || strlen(err) == strlen(want))
+		fail_msg("config \"%s\": message \"%s\", want \"%s<why>\"", text, err, want);
+}
+
+/* key = value must be refused on line 1 naming key. */
+static void bad_value(const char *key, const char *value)
+{
+	char text[512];
+
+	snprintf(text, sizeof text, "%s = %s\n", key, value);
+	load_err(text, 1, key);
+}
+
+static void test_defaults(void **state)
+{
+	struct ar_config cfg;
+
+	(void)state;
+	config_init(&cfg);
+	assert_non_null(cfg.redis_host);
+	assert_string_equal(cfg.redis_host, "127.0.0.1");
+	assert_int_equal(cfg.redis_port, 6379);
+	assert_null(cfg.redis_unix_path);
+	assert_non_null(cfg.redis_password);
+	assert_string_equal(cfg.redis_password, "");
+	assert_non_null(cfg.redis_user);
+	assert_string_equal(cfg.redis_user, "");
+	assert_int_equal(cfg.redis_db, 0);
+	assert_int_equal(cfg.redis_timeout_ms, 500);
+	assert_string_equal(cfg.key_prefix, "ar:");
+	assert_int_equal(cfg.token_ttl, 600);
+	assert_int_equal(cfg.result_ttl, 86400);
+	assert_int_equal(cfg.duplicate_mode, DUPLICATE_REPLAY);
+	assert_int_equal(cfg.bind, BIND_NONE);
+	assert_null(cfg.bind_name);
+	assert_int_equal(cfg.token_rate, 60);
+	assert_int_equal(cfg.max_body, 16384);
+	assert_non_null(cfg.base_path);
+	assert_string_equal(cfg.base_path, "");
+	assert_non_null(cfg.admin_token);
+	assert_string_equal(cfg.admin_token, "");
+	assert_int_equal(cfg.log_to_stderr, 0);
+	assert_int_equal(cfg.log_level, AR_LOG_INFO);
+	config_free(&cfg);
+}
+
+static void test_empty_file_keeps_defaults(void **state)
+{
+	struct ar_config cfg;
+
+	(void)state;
+	load_ok("", &cfg);
+	assert_int_equal(cfg.token_ttl, 600);
+	assert_string_equal(cfg.key_prefix, "ar:");
+	config_free(&cfg);
+	load_ok("# only comments\n\n#token_ttl = 5\n   \n\t\n", &cfg);
+	assert_int_equal(cfg.token_ttl, 600);
+	config_free(&cfg);
+}
+
+static void test_redis_tcp(void **state)
+{
+	struct ar_config cfg;
+
+	(void)state;
+	load_ok("redis = 10.1.2.3:7001\n", &cfg);
+	assert_string_equal(cfg.redis_host, "10.1.2.3");
+	assert_int_equal(cfg.redis_port, 7001);
+	assert_null(cfg.redis_unix_path);
+	config_free(&cfg);
+	load_ok("redis = localhost:65535\n", &cfg);
+	assert_string_equal(cfg.redis_host, "localhost");
+	assert_int_equal(cfg.redis_port, 65535);
+	config_free(&cfg);
+	load_ok("redis = 127.0.0.1:1\n", &cfg);
+	assert_int_equal(cfg.redis_port, 1);
+	config_free(&cfg);
+}
+
+static void test_redis_unix(void **state)
+{
+	struct ar_config cfg;
+
+	(void)state;
+	load_ok("redis = unix:/run/redis/redis.sock\n", &cfg);
+	assert_non_null(cfg.redis_unix_path);
+	assert_string_equal(cfg.redis_unix_path, "/run/redis/redis.sock");
+	assert_null(cfg.redis_host);
+	config_free(&cfg);
+}
+
+static void test_redis_bad(void **state)
+{
+	(void)state;
+	bad_value("redis", "");
+	bad_value("redis", "127.0.0.1:");
+	bad_value("redis", "127.0.0.1:abc");
+	bad_value("redis", "127.0.0.1:65536");
+	bad_value("redis", "127.0.0.1:-1");
+	bad_value("redis", "127.0.0.1:6379x");
+	bad_value("redis", ":6379");
+	bad_value("redis", "unix:");
+}
+
+static void test_redis_auth(void **state)
+{
+	struct ar_config cfg;
+
+	(void)state;
+	load_ok("redis_password = p@ss w0rd#1\nredis_user = alice\n", &cfg);
+	assert_string_equal(cfg.redis_password, "p@ss w0rd#1");
+	assert_string_equal(cfg.redis_user, "alice");
+	config_free(&cfg);
+	load_ok("redis_password = a=b==\n", &cfg); /* split at the first '=' */
+	assert_string_equal(cfg.redis_password, "a=b==");
+	config_free(&cfg);
+	load_ok("redis_password =\nredis_user =\n", &cfg);
+	assert_string_equal(cfg.redis_password, "");
+	assert_string_equal(cfg.redis_user, "");
+	config_free(&cfg);
+}
+
+static void test_redis_db(void **state)
+{
+	struct ar_config cfg;
+
+	(void)state;
+	load_ok("redis_db = 15\n", &cfg);
+	assert_int_equal(cfg.redis_db, 15);
+	config_free(&cfg);
+	load_ok("redis_db = 65535\n", &cfg);
+	assert_int_equal(cfg.redis_db, 65535);
+	config_free(&cfg);
+	load_ok("redis_db = 0\n", &cfg);
+	assert_int_equal(cfg.redis_db, 0);
+	config_free(&cfg);
+	bad_value("redis_db", "-1");
+	bad_value("redis_db", "65536");
+	bad_value("redis_db", "one");
+	bad_value("redis_db", "1.5");
+	bad_value("redis_db", "");
+}
+
+static void test_redis_timeout(void **state)
+{
+	struct ar_config cfg;
+
+	(void)state;
+	load_ok("redis_timeout_ms = 1\n", &cfg);
+	assert_int_equal(cfg.redis_timeout_ms, 1);
+	config_free(&cfg);
+	load_ok("redis_timeout_ms = 60000\n", &cfg);
+	assert_int_equal(cfg.redis_timeout_ms, 60000);
+	config_free(&cfg);
+	bad_value("redis_timeout_ms", "0");
+	bad_value("redis_timeout_ms", "60001");
+	bad_value("redis_timeout_ms", "-5");
+	bad_value("redis_timeout_ms", "500ms");
+	bad_value("redis_timeout_ms", "");
+}
+
+#define PREFIX64 "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:_"
+
+static void test_key_prefix(void **state)
+{
+	struct ar_config cfg;
+
+	(void)state;
+	load_ok("key_prefix = shop:\n", &cfg);
+	assert_string_equal(cfg.key_prefix, "shop:");
+	config_free(&cfg);
+	load_ok("key_prefix = " PREFIX64 "\n", &cfg);
+	assert_string_equal(cfg.key_prefix, PREFIX64);
+	config_free(&cfg);
+	bad_value("key_prefix", PREFIX64 "x");
+	bad_value("key_prefix", "a b:");
+	bad_value("key_prefix", "ar{x}:");
+	bad_value("key_prefix", "{ar}:");
+	bad_value("key_prefix", "ar}");
+	bad_value("key_prefix", "ar{");
+}
+
+static void test_ttls(void **state)
+{
+	struct ar_config cfg;
+
+	(void)state;
+	load_ok("token_ttl = 1\nresult_ttl = 1\n", &cfg);
+	assert_int_equal(cfg.token_ttl, 1);
+	assert_int_equal(cfg.result_ttl, 1);
+	config_free(&cfg);
+	load_ok("token_ttl = 3600\nresult_ttl = 604800\n", &cfg);
+	assert_int_equal(cfg.token_ttl, 3600);
+	assert_int_equal(cfg.result_ttl, 604800);
+	config_free(&cfg);
+	bad_value("token_ttl", "0");
+	bad_value("token_ttl", "-1");
+	bad_value("token_ttl", "ten");
+	bad_value("token_ttl", "1.5");
+	bad_value("token_ttl", "10s");
+	bad_value("token_ttl", "");
+	bad_value("result_ttl", "0");
+	bad_value("result_ttl", "-60");
+	bad_value("result_ttl", "1d");
+	bad_value("result_ttl", "");
+}
+
+static void test_duplicate_mode(void **state)
+{
+	struct ar_config cfg;
+
+	(void)state;
+	load_ok("duplicate_mode = reject\n", &cfg);
+	assert_int_equal(cfg.duplicate_mode, DUPLICATE_REJECT);
+	config_free(&cfg);
+	load_ok("duplicate_mode = replay\n", &cfg);
+	assert_int_equal(cfg.duplicate_mode, DUPLICATE_REPLAY);
+	config_free(&cfg);
+	bad_value("duplicate_mode", "ignore");
+	bad_value("duplicate_mode", "replayx");
+	bad_value("duplicate_mode", "");
+}
+
+static void test_bind(void **state)
+{
+	struct ar_config cfg;
+
+	(void)state;
+	load_ok("bind = none\n", &cfg);
+	assert_int_equal(cfg.bind, BIND_NONE);
+	assert_null(cfg.bind_name);
+	config_free(&cfg);
+	load_ok("bind = remote_user\n", &cfg);
+	assert_int_equal(cfg.bind, BIND_REMOTE_USER);
+	assert_null(cfg.bind_name);
+	config_free(&cfg);
+	load_ok("bind = header:X-User\n", &cfg);
+	assert_int_equal(cfg.bind, BIND_HEADER);
+	assert_non_null(cfg.bind_name);
+	assert_string_equal(cfg.bind_name, "HTTP_X_USER");
+	config_free(&cfg);
+	load_ok("bind = header:x-forwarded-user\n", &cfg);
+	assert_int_equal(cfg.bind, BIND_HEADER);
+	assert_string_equal(cfg.bind_name, "HTTP_X_FORWARDED_USER");
+	config_free(&cfg);
+	load_ok("bind = cookie:session_id\n", &cfg);
+	assert_int_equal(cfg.bind, BIND_COOKIE);
+	assert_non_null(cfg.bind_name);
+	assert_string_equal(cfg.bind_name, "session_id");
+	config_free(&cfg);
+}
+
+static void test_bind_bad(void **state)
+{
+	(void)state;
+	bad_value("bind", "");
+	bad_value("bind", "user");
+	bad_value("bind", "header");
+	bad_value("bind", "header:");
+	bad_value("bind", "cookie");
+	bad_value("bind", "cookie:");
+	bad_value("bind", "remote_user:x");
+	bad_value("bind", "query:x");
+}
+
+static void test_token_rate(void **state)
+{
+	struct ar_config cfg;
+
+	(void)state;
+	load_ok("token_rate = 0\n", &cfg);
+	assert_int_equal(cfg.token_rate, 0);
+	config_free(&cfg);
+	load_ok("token_rate = 1000000\n", &cfg);
+	assert_int_equal(cfg.token_rate, 1000000);
+	config_free(&cfg);
+	bad_value("token_rate", "-1");
+	bad_value("token_rate", "1000001");
+	bad_value("token_rate", "unlimited");
+	bad_value("token_rate", "");
+}
+
+static void test_max_body(void **state)
+{
+	struct ar_config cfg;
+
+	(void)state;
+	load_ok("max_body = 256\n", &cfg);
+	assert_int_equal(cfg.max_body, 256);
+	config_free(&cfg);
+	load_ok("max_body = 16777216\n", &cfg);
+	assert_int_equal(cfg.max_body, 16777216);
+	config_free(&cfg);
+	bad_value("max_body", "255");
+	bad_value("max_body", "16777217");
+	bad_value("max_body", "0");
+	bad_value("max_body", "-1");
+	bad_value("max_body", "16k");
+	bad_value("max_body", "");
+}
+
+static void test_base_path(void **state)
+{
+	struct ar_config cfg;
+
+	(void)state;
+	load_ok("base_path = /shop/api\n", &cfg);
+	assert_string_equal(cfg.base_path, "/shop/api");
+	config_free(&cfg);
+	load_ok("base_path = /x\n", &cfg);
+	assert_string_equal(cfg.base_path, "/x");
+	config_free(&cfg);
+	load_ok("base_path =\n", &cfg);
+	assert_string_equal(cfg.base_path, "");
+	config_free(&cfg);
+	bad_value("base_path", "shop");
+	bad_value("base_path", "/shop/");
+	bad_value("base_path", "/");
+	bad_value("base_path", "/a%20b");
+	bad_value("base_path", "/a?b");
+	bad_value("base_path", "/a//b");
+}
+
+static void test_admin_token(void **state)
+{
+	struct ar_config cfg;
+
+	(void)state;
+	load_ok("admin_token = 0123456789abcdef\n", &cfg);
+	assert_string_equal(cfg.admin_token, "0123456789abcdef");
+	config_free(&cfg);
+	load_ok("admin_token =\n", &cfg);
+	assert_string_equal(cfg.admin_token, "");
+	config_free(&cfg);
+	bad_value("admin_token", "short");
+	bad_value("admin_token", "0123456789abcde");
+}
+
+static void test_log(void **state)
+{
+	struct ar_config cfg;
+
+	(void)state;
+	load_ok("log = stderr\n", &cfg);
+	assert_int_equal(cfg.log_to_stderr, 1);
+	config_free(&cfg);
+	load_ok("log = syslog\n", &cfg);
+	assert_int_equal(cfg.log_to_stderr, 0);
+	config_free(&cfg);
+	bad_value("log", "file");
+	bad_value("log", "/var/log/x");
+	bad_value("log", "");
+}
+
+static void test_log_level(void **state)
+{
+	static const struct {
+		const char *name;
+		enum ar_log_level level;
+	} levels[] = {
+	    {"error", AR_LOG_ERROR},
+	    {"warn", AR_LOG_WARN},
+	    {"info", AR_LOG_INFO},
+	    {"debug", AR_LOG_DEBUG},
+	};
+	struct ar_config cfg;
+	char text[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
+		snprintf(text, sizeof text, "log_level = %s\n", levels[i].name);
+		load_ok(text, &cfg);
+		assert_int_equal(cfg.log_level, levels[i].level);
+		config_free(&cfg);
+	}
+	bad_value("log_level", "verbose");
+	bad_value("log_level", "warning");
+	bad_value("log_level", "");
+}
+
+static void test_every_key_at_once(void **state)
+{
+	static const char text[] = "# antireplay.conf\n"
+	                           "redis = unix:/tmp/r.sock\n"
+	                           "redis_password = pw\n"
+	                           "redis_user = u\n"
+	                           "redis_db = 3\n"
+	                           "redis_timeout_ms = 250\n"
+	                           "key_prefix = t:\n"
+	                           "token_ttl = 60\n"
+	                           "result_ttl = 120\n"
+	                           "duplicate_mode = reject\n"
+	                           "bind = cookie:sid\n"
+	                           "token_rate = 5\n"
+	                           "max_body = 1024\n"
+	                           "base_path = /api\n"
+	                           "admin_token = aaaaaaaaaaaaaaaaaaaa\n"
+	                           "log = stderr\n"
+	                           "log_level = debug\n";
+	struct ar_config cfg;
+
+	(void)state;
+	load_ok(text, &cfg);
+	assert_string_equal(cfg.redis_unix_path, "/tmp/r.sock");
+	assert_string_equal(cfg.redis_password, "pw");
+	assert_string_equal(cfg.redis_user, "u");
+	assert_int_equal(cfg.redis_db, 3);
+	assert_int_equal(cfg.redis_timeout_ms, 250);
+	assert_string_equal(cfg.key_prefix, "t:");
+	assert_int_equal(cfg.token_ttl, 60);
+	assert_int_equal(cfg.result_ttl, 120);
+	assert_int_equal(cfg.duplicate_mode, DUPLICATE_REJECT);
+	assert_int_equal(cfg.bind, BIND_COOKIE);
+	assert_string_equal(cfg.bind_name, "sid");
+	assert_int_equal(cfg.token_rate, 5);
+	assert_int_equal(cfg.max_body, 1024);
+	assert_string_equal(cfg.base_path, "/api");
+	assert_string_equal(cfg.admin_token, "aaaaaaaaaaaaaaaaaaaa");
+	assert_int_equal(cfg.log_to_stderr, 1);
+	assert_int_equal(cfg.log_level, AR_LOG_DEBUG);
+	config_free(&cfg);
+}
+
+static void test_whitespace(void **state)
+{
+	struct ar_config cfg;
+
+	(void)state;
+	load_ok("  token_ttl\t=\t42  \nresult_ttl=43\nkey_prefix =   k:   \ntoken_rate = 7", &cfg);
+	assert_int_equal(cfg.token_ttl, 42);
+	assert_int_equal(cfg.result_ttl, 43);
+	assert_string_equal(cfg.key_prefix, "k:");
+	assert_int_equal(cfg.token_rate, 7); /* last line without a newline */
+	config_free(&cfg);
+}
+
+static void test_hash_only_at_line_start(void **state)
+{
+	struct ar_config cfg;
+
+	(void)state;
+	load_ok("#token_ttl = 5\nadmin_token = 0123456789abcdef#x\nkey_prefix = a#\n", &cfg);
+	assert_int_equal(cfg.token_ttl, 600);
+	assert_string_equal(cfg.admin_token, "0123456789abcdef#x");
+	assert_string_equal(cfg.key_prefix, "a#");
+	config_free(&cfg);
+	/* A trailing "# comment" is part of the value, so this is no number. */
+	load_err("token_ttl = 5 # five\n", 1, "token_ttl");
+	load_err("# ok\nlog = stderr # to the terminal\n", 2, "log");
+}
+
+static void test_unknown_key(void **state)
+{
+	(void)state;
+	load_err("token_ttl = 5\n\nfrobnicate = 1\n", 3, "frobnicate");
+	load_err("Token_TTL = 5\n", 1, "Token_TTL");
+	load_err("tokenttl = 5\n", 1, "tokenttl");
+}
+
+static void test_repeated_key(void **state)
+{
+	(void)state;
+	load_err("token_ttl = 5\ntoken_ttl = 6\n", 2, "token_ttl");
+	load_err("token_ttl = 5\nresult_ttl = 9\n# again\ntoken_ttl = 5\n", 4, "token_ttl");
+	load_err("bind = none\nbind = none\n", 2, "bind");
+	load_err("base_path =\nbase_path =\n", 2, "base_path");
+}
+
+static void test_line_without_equals(void **state)
+{
+	(void)state;
+	load_err("token_ttl = 5\ntoken_ttl 600\n", 2, NULL);
+	load_err("# c\n\nredis\n", 3, NULL);
+	load_err("= 5\n", 1, NULL);
+}
+
+static void test_error_line_numbers(void **state)
+{
+	(void)state;
+	load_err("# c\n\n\n\ntoken_ttl = 0\n", 5, "token_ttl");
+	load_err("log = stderr\nlog_level = info\nmax_body = 1\n", 3, "max_body");
+}
+
+static void test_first_error_wins(void **state)
+{
+	(void)state;
+	load_err("bogus = 1\ntoken_ttl = x\n", 1, "bogus");
+	load_err("token_ttl = x\nbogus = 1\n", 1, "token_ttl");
+}
+
+static void test_failure_keeps_earlier_lines(void **state)
+{
+	struct ar_config cfg;
+	char err[CONFIG_ERR_LEN];
+
+	(void)state;
+	config_init(&cfg);
+	assert_int_equal(config_load_string(&cfg, NAME,
+	                                    "token_ttl = 42\nbogus = 1\nresult_ttl = 7\n", err,
+	                                    sizeof err),
+	                 -1);
+	assert_int_equal(cfg.token_ttl, 42);
+	assert_int_equal(cfg.result_ttl, 86400);
+	config_free(&cfg);
+}
+
+/* Writes text to a fresh temp file; returns its path (static buffer). */
+static const char *temp_file(const char *text)
+{
+	static char path[64];
+	const char *dir = getenv("TMPDIR");
+	size_t len = strlen(text);
+	int fd;
+
+	snprintf(path, sizeof path, "%s/test_config.XXXXXX",
+	         dir && *dir && strlen(dir) < 32 ? dir : "/tmp");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	close(fd);
+	return path;
+}
+
+static void test_load_file(void **state)
+{
+	struct ar_config cfg;
+	char err[CONFIG_ERR_LEN] = "";
+	char want[128];
+	const char *path;
+
+	(void)state;
+	path = temp_file("# file\ntoken_ttl = 77\nbind = header:X-Tenant\n");
+	config_init(&cfg);
+	if (config_load_file(&cfg, path, err, sizeof err) != 0)
+		fail_msg("config_load_file: %s", err);
+	assert_int_equal(cfg.token_ttl, 77);
+	assert_string_equal(cfg.bind_name, "HTTP_X_TENANT");
+	config_free(&cfg);
+	unlink(path);
+
+	path = temp_file("token_ttl = 77\nduplicate_mode = maybe\n");
+	config_init(&cfg);
+	assert_int_equal(config_load_file(&cfg, path, err, sizeof err), -1);
+	config_free(&cfg);
+	snprintf(want, sizeof want, "%s:2: key 'duplicate_mode': ", path);
+	if (strncmp(err, want, strlen(want)) != 0)
+		fail_msg("message \"%s\", want \"%s<why>\"", err, want);
+	unlink(path);
+}
+
+static void test_load_missing_file(void **state)
+{
+	static const char path[] = "/nonexistent/antireplay/antireplay.conf";
+	struct ar_config cfg;
+	char err[CONFIG_ERR_LEN] = "";
+
+	(void)state;
+	config_init(&cfg);
+	assert_int_equal(config_load_file(&cfg, path, err, sizeof err), -1);
+	config_free(&cfg);
+	/* "FILE: why" */
+	assert_int_equal(strncmp(err, path, strlen(path)), 0);
+	assert_memory_equal(err + strlen(path), ": ", 2);
+	assert_true(strlen(err) > strlen(path) + 2);
+}
+
+static void test_free_and_reuse(void **state)
+{
+	struct ar_config cfg;
+
+	(void)state;
+	load_ok("key_prefix = x:\nbind = cookie:s\n", &cfg);
+	config_free(&cfg);
+	config_init(&cfg);
+	assert_string_equal(cfg.key_prefix, "ar:");
+	assert_null(cfg.bind_name);
+	config_free(&cfg);
+	config_free(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_empty_file_keeps_defaults),
+	    cmocka_unit_test(test_redis_tcp),
+	    cmocka_unit_test(test_redis_unix),
+	    cmocka_unit_test(test_redis_bad),
+	    cmocka_unit_test(test_redis_auth),
+	    cmocka_unit_test(test_redis_db),
+	    cmocka_unit_test(test_redis_timeout),
+	    cmocka_unit_test(test_key_prefix),
+	    cmocka_unit_test(test_ttls),
+	    cmocka_unit_test(test_duplicate_mode),
+	    cmocka_unit_test(test_bind),
+	    cmocka_unit_test(test_bind_bad),
+	    cmocka_unit_test(test_token_rate),
+	    cmocka_unit_test(test_max_body),
+	    cmocka_unit_test(test_base_path),
+	    cmocka_unit_test(test_admin_token),
+	    cmocka_unit_test(test_log),
+	    cmocka_unit_test(test_log_level),
+	    cmocka_unit_test(test_every_key_at_once),
+	    cmocka_unit_test(test_whitespace),
+	    cmocka_unit_test(test_hash_only_at_line_start),
+	    cmocka_unit_test(test_unknown_key),
+	    cmocka_unit_test(test_repeated_key),
+	    cmocka_unit_test(test_line_without_equals),
+	    cmocka_unit_test(test_error_line_numbers),
+	    cmocka_unit_test(test_first_error_wins),
+	    cmocka_unit_test(test_failure_keeps_earlier_lines),
+	    cmocka_unit_test(test_load_file),
+	    cmocka_unit_test(test_load_missing_file),
+	    cmocka_unit_test(test_free_and_reuse),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

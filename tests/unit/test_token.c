@@ -1,0 +1,235 @@
+/* Unit tests for token: UUID syntax in any case, lowercase normalisation,
+ * the Idempotency-Key header forms, and version-4 generation. Expected
+ * values come from token.h and the issue's contract. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "token.h"
+
+#define LOWER "123e4567-e89b-42d3-a456-426614174000"
+#define UPPER "123E4567-E89B-42D3-A456-426614174000"
+#define MIXED "123e4567-E89b-42D3-a456-426614174000"
+
+static int valid(const char *s)
+{
+	return token_is_valid(s, strlen(s));
+}
+
+static void test_is_valid_accepts_uuids(void **state)
+{
+	(void)state;
+	assert_int_equal(valid(LOWER), 1);
+	assert_int_equal(valid(UPPER), 1);
+	assert_int_equal(valid(MIXED), 1);
+	/* Any UUID in 8-4-4-4-12 form, not only version 4. */
+	assert_int_equal(valid("6ba7b810-9dad-11d1-80b4-00c04fd430c8"), 1);
+	assert_int_equal(valid("00000000-0000-0000-0000-000000000000"), 1);
+	assert_int_equal(valid("ffffffff-ffff-ffff-ffff-ffffffffffff"), 1);
+}
+
+static void test_is_valid_rejects_other_syntax(void **state)
+{
+	static const char *const bad[] = {
+	    "",
+	    "123e4567-e89b-42d3-a456-42661417400",   /* 35 */
+	    "123e4567-e89b-42d3-a456-4266141740000", /* 37 */
+	    "123e4567e89b42d3a456426614174000",      /* no hyphens */
+	    "123e4567-e89b-42d3-a4564-26614174000",  /* hyphen moved */
+	    "123e456-7e89b-42d3-a456-426614174000",  /* hyphen moved */
+	    "123e4567-e89b-42d3-a456_426614174000",  /* underscore */
+	    "g23e4567-e89b-42d3-a456-426614174000",  /* not hex */
+	    "123e4567-e89b-42d3-a456-42661417400z",  /* not hex */
+	    "{23e4567-e89b-42d3-a456-42661417400}",  /* braces */
+	    " 23e4567-e89b-42d3-a456-426614174000",  /* space */
+	    "123e4567-e89b-42d3-a456-42661417400 ",  /* space */
+	    "\"23e4567-e89b-42d3-a456-42661417400\"",
+	    "123e4567-e89b-42d3-a456-4266141740+0",
+	    "------------------------------------",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		if (valid(bad[i]) != 0)
+			fail_msg("token_is_valid accepted \"%s\"", bad[i]);
+	}
+}
+
+static void test_is_valid_uses_len(void **state)
+{
+	char buf[64];
+
+	(void)state;
+	/* A valid UUID followed by junk, with len 36, is valid. */
+	snprintf(buf, sizeof buf, "%sjunk", LOWER);
+	assert_int_equal(token_is_valid(buf, 36), 1);
+	assert_int_equal(token_is_valid(buf, 40), 0);
+	assert_int_equal(token_is_valid(LOWER, 35), 0);
+	/* A NUL inside the span is not hex. */
+	memcpy(buf, LOWER, 36);
+	buf[10] = '\0';
+	assert_int_equal(token_is_valid(buf, 36), 0);
+}
+
+static void test_parse_normalises_case(void **state)
+{
+	char out[TOKEN_LEN + 1];
+
+	(void)state;
+	memset(out, 'x', sizeof out);
+	assert_int_equal(token_parse(UPPER, strlen(UPPER), out), TOKEN_OK);
+	assert_string_equal(out, LOWER);
+	memset(out, 'x', sizeof out);
+	assert_int_equal(token_parse(MIXED, strlen(MIXED), out), TOKEN_OK);
+	assert_string_equal(out, LOWER);
+	memset(out, 'x', sizeof out);
+	assert_int_equal(token_parse(LOWER, strlen(LOWER), out), TOKEN_OK);
+	assert_string_equal(out, LOWER);
+}
+
+static void test_parse_malformed(void **state)
+{
+	char out[TOKEN_LEN + 1];
+
+	(void)state;
+	assert_int_equal(token_parse("", 0, out), TOKEN_MALFORMED);
+	assert_int_equal(token_parse(LOWER, 0, out), TOKEN_MALFORMED);
+	assert_int_equal(token_parse("abc", 3, out), TOKEN_MALFORMED);
+	assert_int_equal(token_parse(LOWER, 35, out), TOKEN_MALFORMED);
+	assert_int_equal(token_parse("\"" LOWER "\"", 38, out), TOKEN_MALFORMED);
+	assert_int_equal(token_parse(" " LOWER, 37, out), TOKEN_MALFORMED);
+}
+
+static void expect_header(const char *value, enum token_status want, const char *want_token)
+{
+	char out[TOKEN_LEN + 1];
+	enum token_status got;
+
+	memset(out, 'x', sizeof out);
+	got = token_from_header(value, out);
+	if (got != want)
+		fail_msg("token_from_header(\"%s\") = %d, want %d", value ? value : "(null)",
+		         (int)got, (int)want);
+	if (want_token != NULL)
+		assert_string_equal(out, want_token);
+}
+
+static void test_header_absent(void **state)
+{
+	(void)state;
+	expect_header(NULL, TOKEN_ABSENT, NULL);
+	expect_header("", TOKEN_ABSENT, NULL);
+}
+
+static void test_header_bare_and_quoted(void **state)
+{
+	(void)state;
+	expect_header(LOWER, TOKEN_OK, LOWER);
+	expect_header(UPPER, TOKEN_OK, LOWER);
+	expect_header("\"" LOWER "\"", TOKEN_OK, LOWER);
+	expect_header("\"" UPPER "\"", TOKEN_OK, LOWER);
+}
+
+static void test_header_surrounding_space(void **state)
+{
+	(void)state;
+	expect_header(" " LOWER, TOKEN_OK, LOWER);
+	expect_header(LOWER "  ", TOKEN_OK, LOWER);
+	expect_header("\t" UPPER "\t", TOKEN_OK, LOWER);
+	expect_header(" \t\"" LOWER "\" \t", TOKEN_OK, LOWER);
+}
+
+static void test_header_malformed(void **state)
+{
+	static const char *const bad[] = {
+	    "abc",
+	    "\"\"",
+	    "\"",
+	    "\"" LOWER,       /* unbalanced quote */
+	    LOWER "\"",       /* unbalanced quote */
+	    "'" LOWER "'",    /* single quotes */
+	    "\" " LOWER "\"", /* space inside the quotes */
+	    "\"" LOWER " \"", /* space inside the quotes */
+	    LOWER "," LOWER,  /* two values */
+	    LOWER ", " LOWER, /* two values, Apache style */
+	    LOWER ",",        /* trailing comma */
+	    "," LOWER,        /* leading comma */
+	    LOWER " " LOWER,  /* two values with a space */
+	    "\"" LOWER "\", \"" LOWER "\"",
+	    "123e4567-e89b-42d3-a456-42661417400",
+	    "123e4567 e89b-42d3-a456-426614174000",
+	    ":" LOWER ":", /* a byte sequence, not a string */
+	    LOWER ";q=1",  /* a parameter */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		expect_header(bad[i], TOKEN_MALFORMED, NULL);
+}
+
+static int is_lower_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+static void test_generate_v4_lowercase(void **state)
+{
+	char out[TOKEN_LEN + 1];
+
+	(void)state;
+	for (int n = 0; n < 100; n++) {
+		memset(out, 'x', sizeof out);
+		token_generate(out);
+		assert_int_equal(strlen(out), TOKEN_LEN);
+		assert_int_equal(token_is_valid(out, TOKEN_LEN), 1);
+		for (int i = 0; i < TOKEN_LEN; i++) {
+			if (i == 8 || i == 13 || i == 18 || i == 23)
+				assert_int_equal(out[i], '-');
+			else if (!is_lower_hex(out[i]))
+				fail_msg("token_generate gave \"%s\": not lowercase hex at %d", out,
+				         i);
+		}
+		/* Version 4, variant 10xx (RFC 4122 / 9562). */
+		assert_int_equal(out[14], '4');
+		assert_non_null(strchr("89ab", out[19]));
+	}
+}
+
+static void test_generate_differs(void **state)
+{
+	char a[TOKEN_LEN + 1], b[TOKEN_LEN + 1], c[TOKEN_LEN + 1];
+
+	(void)state;
+	token_generate(a);
+	token_generate(b);
+	token_generate(c);
+	assert_string_not_equal(a, b);
+	assert_string_not_equal(b, c);
+	assert_string_not_equal(a, c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_is_valid_accepts_uuids),
+	    cmocka_unit_test(test_is_valid_rejects_other_syntax),
+	    cmocka_unit_test(test_is_valid_uses_len),
+	    cmocka_unit_test(test_parse_normalises_case),
+	    cmocka_unit_test(test_parse_malformed),
+	    cmocka_unit_test(test_header_absent),
+	    cmocka_unit_test(test_header_bare_and_quoted),
+	    cmocka_unit_test(test_header_surrounding_space),
+	    cmocka_unit_test(test_header_malformed),
+	    cmocka_unit_test(test_generate_v4_lowercase),
+	    cmocka_unit_test(test_generate_differs),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
