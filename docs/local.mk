@@ -1,0 +1,2 @@
+## docs/: installed under $(docdir) next to README.md.
+dist_doc_DATA += docs/design.md
