@@ -185,6 +185,11 @@ ar_start_redis() {
 		echo "daemonize no"
 		for line in "$@"; do echo "$line"; done
 	} >"$AR_TMP/redis.conf"
+	ar_launch_redis
+}
+
+# Starts redis-server on $AR_TMP/redis.conf and waits until it answers PING.
+ar_launch_redis() {
 	rm -f "$AR_REDIS_SOCK"
 	"$REDIS_SERVER" "$AR_TMP/redis.conf" &
 	AR_REDIS_PID=$!
@@ -209,16 +214,7 @@ ar_stop_redis() {
 
 ar_restart_redis() {
 	ar_stop_redis
-	rm -f "$AR_REDIS_SOCK"
-	"$REDIS_SERVER" "$AR_TMP/redis.conf" &
-	AR_REDIS_PID=$!
-	ar_track "$AR_REDIS_PID"
-	ar_wait_socket "$AR_REDIS_SOCK" || { echo "# redis did not restart"; exit 1; }
-	i=0
-	until ar_redis PING 2>/dev/null | grep -q PONG || [ $i -ge 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	ar_launch_redis
 }
 
 # ar_write_config [key=value...]: the app config, Redis on the private socket,
