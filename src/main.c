@@ -31,6 +31,7 @@ static void usage(FILE *out)
 	        "in Redis. It serves FastCGI on the listening socket it is given as file\n"
 	        "descriptor 0, one request at a time, until SIGTERM, SIGINT, SIGHUP or\n"
 	        "SIGUSR1; the request in flight is finished first, then it exits 0.\n"
+	        "SIGUSR2 and SIGPIPE are ignored.\n"
 	        "\n"
 	        "Run several processes under a supervisor, for example:\n"
 	        "  spawn-fcgi -s /run/antireplay/antireplay.sock -M 0660 -U www-data \\\n"
@@ -79,6 +80,9 @@ static void install_signals(sigset_t *deferred)
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL); /* hiredis writes with plain write() */
+	/* multiwatch passes USR2 on to its children; by default it would kill
+	 * every worker mid-request. We have nothing to reload: ignore it. */
+	sigaction(SIGUSR2, &sa, NULL);
 
 	sigemptyset(deferred);
 	sa.sa_handler = on_stop_signal;
