@@ -98,7 +98,9 @@ ar_start_nginx() {
 		[ "$ngx_code" = 000 ] || continue
 		ar_nginx_write_conf "$AR_NGINX_PORT" "$ngx_nonce"
 		: >"$AR_NGINX_DIR/error.log"
-		"$NGINX" -p "$AR_NGINX_DIR/" -c "$AR_NGINX_DIR/nginx.conf" \
+		# nginx reads $NGINX as a list of inherited listening sockets
+		# (binary upgrade); make check exports NGINX as nginx's path.
+		env -u NGINX "$NGINX" -p "$AR_NGINX_DIR/" -c "$AR_NGINX_DIR/nginx.conf" \
 			-e "$AR_NGINX_DIR/error.log" &
 		AR_NGINX_PID=$!
 		ar_track "$AR_NGINX_PID"

@@ -5,6 +5,33 @@
 #
 # The app must run with the keys of ar_scenario_config (on a fresh Redis):
 #   ar_write_config $(ar_scenario_config) [more keys...]
+# max_body must be at least 8192 (the chunked body is about 6 KB).
+#
+#   ar_scenario_run         the whole suite (about 200 requests)
+#   ar_scenario_run_prefix  a lighter pass for a second mount point (e.g.
+#                           AR_BASE=/shop/api): stock, tokens (with a query
+#                           string), an order, its Location and replay, GET by
+#                           Location, 404s inside and outside the prefix. Needs
+#                           no fresh Redis; sets the stock it uses.
+#
+# Optional variables a front test may set before calling them:
+#   SC_CHUNKED_STATUS  status the front gives a POST with a chunked body
+#                      (default 201: the front passes it on). A front that
+#                      refuses chunked bodies sets its exact status (e.g. 411);
+#                      the scenario then checks that status and that the
+#                      refused request left the token untouched.
+#   SC_PADDING_BYTES   size of the X-Padding request header (default 6144)
+#   SC_COOKIE_BYTES    size of the Cookie request header (default 4096); the
+#                      front must accept both on one request
+#   SC_STORM_N         parallel submissions of one token (default 30)
+# Requests a front may answer itself (paths outside its location, a refused
+# chunked body) go through ar_http_front, so check_every_response only judges
+# the app's answers.
+
+: "${SC_CHUNKED_STATUS:=201}"
+: "${SC_PADDING_BYTES:=6144}"
+: "${SC_COOKIE_BYTES:=4096}"
+: "${SC_STORM_N:=30}"
 
 AR_ADMIN_TOKEN=e2e-admin-token-0123456789
 SC_UUID_RE='[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}'
@@ -97,8 +124,9 @@ sc_tokens() {
 	sc_matches "POST /tokens: a lowercase UUID v4" "$SC_UUID_RE" "$SC_TOKEN"
 	check "POST /tokens: expires_in" 600 "$(h_json '.expires_in')"
 	check "POST /tokens Content-Type" application/json "$(h_header Content-Type)"
-	ar_http POST "$AR_BASE/tokens?x=1"
-	check_status "POST /tokens?x=1 (query ignored)" 201
+	ar_http POST "$AR_BASE/tokens?x=1&token=abc"
+	check_status "POST /tokens?x=1&token=abc (query ignored)" 201
+	sc_matches "POST /tokens with a query string: a token" "$SC_UUID_RE" "$(h_json '.token')"
 	ar_http GET "$AR_BASE/tokens"
 	check_status "GET /tokens" 405 method_not_allowed
 	check "GET /tokens Allow" POST "$(h_header Allow)"
@@ -174,6 +202,7 @@ sc_orders() {
 		not_ok "replay: body differs: $H_BODY"
 	fi
 	check "replay: same Location" "$AR_BASE/orders/$SC_ORDER1" "$(h_header Location)"
+	sc_loc=$(h_header Location)
 	check "replay: no second stream entry" $((sc_x0 + 1)) "$(sc_xlen)"
 	check "replay: stock moved once" 8 "$(sc_stock SKU-1)"
 
@@ -185,6 +214,12 @@ sc_orders() {
 	check_status "GET /orders/{id}" 200
 	check "GET /orders/{id}: the order as created" \
 		"$("$JQ" -cS . "$AR_TMP/order1.body")" "$(h_json '.' | "$JQ" -cS .)"
+	ar_http GET "$sc_loc"
+	check_status "GET the Location" 200
+	check "GET the Location: the order" "$SC_ORDER1" "$(h_json '.order_id')"
+	ar_http GET "$AR_BASE/orders/$SC_ORDER1?token=x"
+	check "GET /orders/{id} with a query string" "200 $SC_ORDER1" \
+		"$H_STATUS $(h_json '.order_id')"
 	ar_http HEAD "$AR_BASE/orders/$SC_ORDER1"
 	check_status "HEAD /orders/{id}" 200
 	check "HEAD /orders/{id}: no body" 0 "$H_SIZE"
@@ -198,6 +233,13 @@ sc_orders() {
 	ar_http GET "$AR_BASE/orders"
 	check_status "GET /orders" 405 method_not_allowed
 	check "GET /orders Allow" POST "$(h_header Allow)"
+
+	sc_token
+	ar_http POST "$AR_BASE/orders?x=1" -H "Idempotency-Key: $SC_TOKEN" \
+		-H 'Content-Type: application/json' --data-binary '{"items":[{"sku":"SKU-5","qty":1}]}'
+	check_status "POST /orders?x=1 (query ignored)" 201
+	check "POST /orders?x=1: Location without the query" \
+		"$AR_BASE/orders/$(h_json '.order_id')" "$(h_header Location)"
 }
 
 sc_token_errors() {
@@ -324,8 +366,11 @@ sc_validation() {
 	check_status "a SKU twice" 400 invalid_order
 	sc_order "$sc_t" '{"items":[]}'
 	check_status "no items" 400 invalid_order
-	sc_order "$sc_t" '{"items":[{"sku":"SKU-5","qty":1}]}' \
-		-H 'Content-Type: application/json; charset=utf-8'
+	# One Content-Type header: curl would send a second one after sc_order's,
+	# which Apache joins with ", " and lighttpd refuses (400).
+	ar_http POST "$AR_BASE/orders" -H "Idempotency-Key: $sc_t" \
+		-H 'Content-Type: application/json; charset=utf-8' \
+		--data-binary '{"items":[{"sku":"SKU-5","qty":1}]}'
 	check_status "after the errors the token still works (charset allowed)" 201
 }
 
@@ -368,6 +413,10 @@ sc_rate_limit() {
 sc_not_found() {
 	ar_http GET "$AR_BASE/nope"
 	check_status "an unknown path" 404 not_found
+	ar_http GET "$AR_BASE/"
+	check_status "the prefix itself" 404 not_found
+	ar_http GET "$AR_BASE/tokens/x"
+	check_status "a path below /tokens" 404 not_found
 	ar_http GET "$AR_BASE/healthz/"
 	check_status "a trailing slash" 404 not_found
 	ar_http GET "$AR_BASE//healthz"
@@ -376,6 +425,77 @@ sc_not_found() {
 	check_status "a /../ in the path" 404 not_found
 	ar_http GET "$AR_BASE/stock/a%2Fb"
 	check_status "a %2F in the path" 404 not_found
+}
+
+# sc_outside: paths outside the mount point never reach a route: 404 from
+# the front (its own page) or from the app (base_path does not match).
+sc_outside() {
+	[ -n "$AR_BASE" ] || return 0
+	sc_paths="/healthz ${AR_BASE}x/healthz"
+	# Under /shop/api, /api/... is outside too.
+	[ "${AR_BASE#/*/}" = "$AR_BASE" ] || sc_paths="$sc_paths /${AR_BASE##*/}/healthz"
+	for sc_p in $sc_paths; do
+		ar_http_front GET "$sc_p"
+		check "GET $sc_p, outside $AR_BASE: 404" 404 "$H_STATUS"
+	done
+	ar_http_front POST "${AR_BASE%/*}/tokens"
+	check "POST ${AR_BASE%/*}/tokens, outside $AR_BASE: not 201" yes \
+		"$([ "$H_STATUS" != 201 ] && echo yes || echo "$H_STATUS")"
+}
+
+# sc_chunked: POST /orders with Transfer-Encoding: chunked (JSON of about
+# 6 KB, then a form); SC_CHUNKED_STATUS when the front refuses such bodies.
+sc_chunked() {
+	sc_put_stock SKU-6 10
+	sc_token
+	sc_t=$SC_TOKEN
+	sc_pad=$(printf '%06000d' 0)
+	printf '{"items":[{"sku":"SKU-6","qty":2}],"note":"%s"}' "$sc_pad" >"$AR_TMP/chunked.json"
+	set -- -H "Idempotency-Key: $sc_t" -H 'Content-Type: application/json' \
+		-H 'Transfer-Encoding: chunked' --data-binary "@$AR_TMP/chunked.json"
+	if [ "$SC_CHUNKED_STATUS" != 201 ]; then
+		ar_http_front POST "$AR_BASE/orders" "$@"
+		check "a chunked body: the front's own answer" "$SC_CHUNKED_STATUS" "$H_STATUS"
+		sc_order "$sc_t" "$(cat "$AR_TMP/chunked.json")"
+		check "the token is untouched by the refused chunked body (201, not replayed)" \
+			"201 " "$H_STATUS $(h_header Idempotent-Replayed)"
+		check "stock moved once" 8 "$(sc_stock SKU-6)"
+		return 0
+	fi
+	ar_http POST "$AR_BASE/orders" "$@"
+	check_status "a chunked JSON body (6 KB)" 201
+	check "chunked: Location" "$AR_BASE/orders/$(h_json '.order_id')" "$(h_header Location)"
+	cp "$AR_TMP/http.body" "$AR_TMP/chunked.body"
+	check "chunked: stock decremented" 8 "$(sc_stock SKU-6)"
+	ar_http POST "$AR_BASE/orders" "$@"
+	check "chunked, sent again: replayed" "201 true" "$H_STATUS $(h_header Idempotent-Replayed)"
+	sc_order "$sc_t" "$(cat "$AR_TMP/chunked.json")"
+	check "the same body not chunked: replayed" "201 true" \
+		"$H_STATUS $(h_header Idempotent-Replayed)"
+	if cmp -s "$AR_TMP/http.body" "$AR_TMP/chunked.body"; then
+		ok "chunked/plain replay: same body"
+	else
+		not_ok "chunked/plain replay: body differs: $H_BODY"
+	fi
+	sc_token
+	ar_http POST "$AR_BASE/orders" -H 'Transfer-Encoding: chunked' \
+		--data-binary "token=$SC_TOKEN&sku=SKU-6&qty=3"
+	check_status "a chunked form body" 201
+	check "chunked form: stock" 5 "$(sc_stock SKU-6)"
+}
+
+# sc_large_headers: a large X-Padding header and a large Cookie on the token
+# request, the order and the GET still give the normal answers.
+sc_large_headers() {
+	sc_pad="X-Padding: $(printf "%0${SC_PADDING_BYTES}d" 0)"
+	sc_cookie="Cookie: c=$(printf "%0$((SC_COOKIE_BYTES - 2))d" 0)"
+	sc_token -H "$sc_pad" -H "$sc_cookie"
+	check_status "POST /tokens with a ${SC_PADDING_BYTES}-byte header and a ${SC_COOKIE_BYTES}-byte Cookie" 201
+	sc_order "$SC_TOKEN" '{"items":[{"sku":"SKU-5","qty":1}]}' -H "$sc_pad" -H "$sc_cookie"
+	check_status "POST /orders with large headers" 201
+	sc_id=$(h_json '.order_id')
+	ar_http GET "$AR_BASE/orders/$sc_id" -H "$sc_pad" -H "$sc_cookie"
+	check "GET /orders/{id} with large headers" "200 $sc_id" "$H_STATUS $(h_json '.order_id')"
 }
 
 # sc_storm N: N parallel submissions of one token make exactly one order.
@@ -438,11 +558,24 @@ ar_scenario_run() {
 	sc_orders
 	sc_token_errors
 	sc_form
+	sc_chunked
+	sc_large_headers
 	sc_outcomes
 	sc_validation
 	sc_identity
 	sc_rate_limit
 	sc_not_found
-	sc_storm 30
+	sc_outside
+	sc_storm "$SC_STORM_N"
 	sc_metrics_totals
+}
+
+ar_scenario_run_prefix() {
+	sc_put_stock SKU-1 10
+	sc_put_stock SKU-5 100
+	check_status "PUT /stock under $AR_BASE" 200
+	sc_tokens
+	sc_orders
+	sc_not_found
+	sc_outside
 }
