@@ -128,9 +128,28 @@ ar_cleanup() {
 		done
 		kill -9 "$pid" 2>/dev/null
 	done
+	ar_sanitizer_reports || _rc=1
 	if [ -n "${AR_TMP:-}" ] && [ -z "${AR_KEEP_TMP:-}" ]; then
 		rm -rf "$AR_TMP"
 	fi
+	[ -z "${_rc:-}" ] || exit 1
+}
+
+# ar_sanitizer_reports: fails (and prints them) when a worker wrote an
+# AddressSanitizer, LeakSanitizer or UBSan report into any log of $AR_TMP
+# (workers log to stderr, which the fixtures send to files there). A
+# sanitizer build (configure --enable-sanitizers) thus fails on any report,
+# leaks at a worker's exit included, not only on a crash.
+ar_sanitizer_reports() {
+	[ -n "${AR_TMP:-}" ] && [ -d "$AR_TMP" ] || return 0
+	_reports=$(grep -rlE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error: ' \
+		"$AR_TMP" --include='*.log' --include='*log' 2>/dev/null)
+	[ -z "$_reports" ] && return 0
+	echo "not ok - sanitizer reports in: $_reports"
+	for _f in $_reports; do
+		grep -E -A25 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error: ' "$_f" | head -60
+	done
+	return 1
 }
 
 ar_setup() {
