@@ -1,0 +1,210 @@
+# tests/e2e/lighttpd.sh: a private lighttpd in front of the app, for the e2e
+# tests. Sourced after tests/lib.sh and ar_setup. The conf/lighttpd snippets
+# are used as shipped: only paths, the prefix and the port are substituted.
+#
+#   ar_lighttpd_snippet SRC FROM TO [FROM TO...]  SRC with each literal line
+#                      part FROM replaced by TO (on stdout); fails when a
+#                      FROM is not in SRC, so a changed snippet breaks the
+#                      test instead of being silently used unsubstituted
+#   ar_start_lighttpd SNIPPET  lighttpd -D on a free 127.0.0.1 port with
+#                      SNIPPET (a file) included; sets AR_URL,
+#                      AR_LIGHTTPD_PORT, AR_LIGHTTPD_PID, AR_LIGHTTPD_DIR
+#                      (document root www/, error.log, uploads/, run/ for
+#                      sockets, all inside $AR_TMP)
+#   ar_stop_lighttpd
+#   ar_lighttpd_dirs   sets AR_LIGHTTPD_DIR and makes its folders (done by
+#                      ar_start_lighttpd; call it first to put paths under
+#                      it into a snippet)
+#   ar_lighttpd_user   the user lighttpd runs as (and spawns apps as)
+#   ar_lighttpd_children   PIDs of the processes lighttpd spawned (bin-path)
+#   ar_lighttpd_slow_order TOKEN  POST $AR_BASE/orders through ar_http with
+#                      a chunked JSON body whose second chunk comes 0.5 s
+#                      after the first (customer "slow")
+#   ar_lighttpd_curl_cl0   point $CURL at a wrapper that adds
+#                      "Content-Length: 0" to a POST without a body, as
+#                      browsers and HTTP libraries do (see below)
+#
+# As root, lighttpd drops to nobody (server.username), like Debian's
+# www-data; as any other user it keeps running as that user.
+
+: "${LIGHTTPD:=$(command -v lighttpd || command -v /usr/sbin/lighttpd || true)}"
+
+ar_lighttpd_user() {
+	if [ "$(id -u)" -eq 0 ]; then echo nobody; else id -un; fi
+}
+
+ar_lighttpd_snippet() {
+	lt_src=$1
+	shift
+	: >"$AR_TMP/lighttpd-snippet.sed"
+	while [ $# -ge 2 ]; do
+		if ! grep -qF -- "$1" "$lt_src"; then
+			echo "# $lt_src: no '$1' to substitute" >&2
+			return 1
+		fi
+		# '#' is the sed delimiter; escape what is special in a sed RE and
+		# in the replacement.
+		lt_from=$(printf '%s' "$1" | sed -e 's/[]#.*^$[\\]/\\&/g')
+		lt_to=$(printf '%s' "$2" | sed -e 's/[#&\\]/\\&/g')
+		printf 's#%s#%s#g\n' "$lt_from" "$lt_to" >>"$AR_TMP/lighttpd-snippet.sed"
+		shift 2
+	done
+	sed -f "$AR_TMP/lighttpd-snippet.sed" "$lt_src"
+}
+
+# ar_lighttpd_write_conf PORT SNIPPET: the main config. The parse options are
+# the ones Debian's /etc/lighttpd/lighttpd.conf sets, so the app sees what a
+# stock Debian lighttpd sends it.
+ar_lighttpd_write_conf() {
+	lt_user=""
+	if [ "$(id -u)" -eq 0 ]; then
+		lt_group=nogroup
+		getent group nogroup >/dev/null 2>&1 || lt_group=nobody
+		lt_user="server.username = \"nobody\"
+server.groupname = \"$lt_group\""
+	fi
+	cat >"$AR_LIGHTTPD_DIR/lighttpd.conf" <<LTEOF
+# written by tests/e2e/lighttpd.sh
+server.modules = ( "mod_access", "mod_accesslog", "mod_fastcgi", "mod_staticfile" )
+accesslog.filename = "$AR_LIGHTTPD_DIR/access.log"
+server.document-root = "$AR_LIGHTTPD_DIR/www"
+server.upload-dirs = ( "$AR_LIGHTTPD_DIR/uploads" )
+server.errorlog = "$AR_LIGHTTPD_DIR/error.log"
+server.pid-file = "$AR_LIGHTTPD_DIR/lighttpd.pid"
+server.bind = "127.0.0.1"
+server.port = $1
+$lt_user
+server.http-parseopts = (
+  "header-strict" => "enable",
+  "host-strict" => "enable",
+  "host-normalize" => "enable",
+  "url-normalize-unreserved" => "enable",
+  "url-normalize-required" => "enable",
+  "url-ctrls-reject" => "enable",
+  "url-path-2f-decode" => "enable",
+  "url-path-dotseg-remove" => "enable",
+)
+mimetype.assign = ( "" => "text/plain" )
+include "$2"
+LTEOF
+}
+
+ar_lighttpd_dirs() {
+	AR_LIGHTTPD_DIR=$AR_TMP/lighttpd
+	[ -d "$AR_LIGHTTPD_DIR/run" ] && return 0
+	mkdir -p "$AR_LIGHTTPD_DIR/www" "$AR_LIGHTTPD_DIR/uploads" "$AR_LIGHTTPD_DIR/run"
+	: >"$AR_LIGHTTPD_DIR/error.log"
+	: >"$AR_LIGHTTPD_DIR/access.log"
+	# lighttpd opens its error log, writes uploads and creates the sockets
+	# of the apps it spawns after dropping privileges, as its own user.
+	if [ "$(id -u)" -eq 0 ]; then
+		chown "$(ar_lighttpd_user)" "$AR_LIGHTTPD_DIR/error.log" "$AR_LIGHTTPD_DIR/access.log" \
+			"$AR_LIGHTTPD_DIR/uploads" "$AR_LIGHTTPD_DIR/run"
+	fi
+}
+
+ar_start_lighttpd() {
+	ar_require "$LIGHTTPD"
+	ar_lighttpd_dirs
+	lt_nonce="antireplay-lighttpd-$$"
+	printf '%s' "$lt_nonce" >"$AR_LIGHTTPD_DIR/www/.ar-ping"
+	lt_try=0
+	# Candidate ports derived from the PID; lighttpd exits at once when the
+	# port is taken, then the next one is tried.
+	while [ $lt_try -lt 20 ]; do
+		AR_LIGHTTPD_PORT=$((20000 + ($$ * 17 + lt_try * 991 + 7) % 30000))
+		lt_try=$((lt_try + 1))
+		lt_code=$("$CURL" -s -o /dev/null -m 2 -w '%{http_code}' \
+			"http://127.0.0.1:$AR_LIGHTTPD_PORT/" 2>/dev/null)
+		[ "$lt_code" = 000 ] || continue
+		ar_lighttpd_write_conf "$AR_LIGHTTPD_PORT" "$1"
+		"$LIGHTTPD" -tt -f "$AR_LIGHTTPD_DIR/lighttpd.conf" >"$AR_LIGHTTPD_DIR/check.out" 2>&1 || {
+			echo "# lighttpd rejects its config:"
+			sed 's/^/#   /' "$AR_LIGHTTPD_DIR/check.out"
+			exit 1
+		}
+		"$LIGHTTPD" -D -f "$AR_LIGHTTPD_DIR/lighttpd.conf" \
+			>"$AR_LIGHTTPD_DIR/stderr.log" 2>&1 &
+		AR_LIGHTTPD_PID=$!
+		ar_track "$AR_LIGHTTPD_PID"
+		AR_URL=http://127.0.0.1:$AR_LIGHTTPD_PORT
+		lt_wait=0
+		while [ $lt_wait -lt 100 ]; do
+			ar_alive "$AR_LIGHTTPD_PID" || break
+			lt_body=$("$CURL" -s -m 2 "$AR_URL/.ar-ping" 2>/dev/null)
+			[ "$lt_body" = "$lt_nonce" ] && return 0
+			sleep 0.1
+			lt_wait=$((lt_wait + 1))
+		done
+		kill "$AR_LIGHTTPD_PID" 2>/dev/null
+		wait "$AR_LIGHTTPD_PID" 2>/dev/null
+		ar_untrack "$AR_LIGHTTPD_PID"
+		if grep -q 'Address already in use' "$AR_LIGHTTPD_DIR/error.log" \
+			"$AR_LIGHTTPD_DIR/stderr.log"; then
+			continue
+		fi
+		echo "# lighttpd did not start on port $AR_LIGHTTPD_PORT:"
+		sed 's/^/#   /' "$AR_LIGHTTPD_DIR/stderr.log" "$AR_LIGHTTPD_DIR/error.log"
+		exit 1
+	done
+	echo "# no free loopback port for lighttpd after $lt_try tries"
+	exit 1
+}
+
+ar_stop_lighttpd() {
+	kill "$AR_LIGHTTPD_PID" 2>/dev/null
+	lt_wait=0
+	while ar_alive "$AR_LIGHTTPD_PID" && [ $lt_wait -lt 100 ]; do
+		sleep 0.1
+		lt_wait=$((lt_wait + 1))
+	done
+	wait "$AR_LIGHTTPD_PID" 2>/dev/null
+	ar_untrack "$AR_LIGHTTPD_PID"
+}
+
+ar_lighttpd_children() {
+	pgrep -P "$AR_LIGHTTPD_PID" | tr '\n' ' '
+}
+
+# lighttpd answers 411 Length Required to a POST that has neither
+# Content-Length nor Transfer-Encoding (HTTP/1.0 and 1.1 alike; PUT and
+# DELETE pass). curl -X POST without data sends neither; browsers, fetch()
+# and HTTP libraries send "Content-Length: 0". The wrapper does the same,
+# so the shared scenario's bodiless POSTs reach the app.
+ar_lighttpd_curl_cl0() {
+	cat >"$AR_TMP/curl-cl0" <<CLEOF
+#!/bin/sh
+lt_post=0 lt_body=0 lt_prev=
+for lt_a in "\$@"; do
+	case "\$lt_prev \$lt_a" in
+	"-X POST" | "--request POST") lt_post=1 ;;
+	esac
+	case "\$lt_a" in
+	-d | --data* | -F | --form* | -T | --upload-file | --json) lt_body=1 ;;
+	esac
+	lt_prev=\$lt_a
+done
+if [ \$lt_post = 1 ] && [ \$lt_body = 0 ]; then
+	set -- -H 'Content-Length: 0' "\$@"
+fi
+exec '$CURL' "\$@"
+CLEOF
+	chmod +x "$AR_TMP/curl-cl0"
+	AR_LIGHTTPD_REAL_CURL=$CURL
+	CURL=$AR_TMP/curl-cl0
+}
+
+ar_lighttpd_slow_order() {
+	rm -f "$AR_TMP/slow.fifo"
+	mkfifo "$AR_TMP/slow.fifo"
+	{
+		printf '%s' '{"items":[{"sku":"SKU-5","qty":1}],'
+		sleep 0.5
+		printf '%s' '"customer":"slow"}'
+	} >"$AR_TMP/slow.fifo" &
+	lt_writer=$!
+	# curl -T - sends stdin with Transfer-Encoding: chunked.
+	ar_http POST "$AR_BASE/orders" -T - -H "Idempotency-Key: $1" \
+		-H 'Content-Type: application/json' <"$AR_TMP/slow.fifo"
+	wait "$lt_writer"
+}
