@@ -1,0 +1,222 @@
+# tests/e2e/apache.sh: a private Apache 2.4 in front of the app, for the e2e
+# tests. Sourced after tests/lib.sh and ar_setup. The conf/apache snippets
+# are used as shipped: only the socket path, the URL prefix, the program and
+# config paths and the port are substituted.
+#
+#   ar_apache_snippet SRC FROM TO [FROM TO...]  SRC with each literal FROM
+#                      replaced by TO (on stdout); fails when a FROM is not
+#                      in SRC, so a changed snippet breaks the test instead
+#                      of being silently used unsubstituted
+#   ar_require_apache_modules MODULE...  exit 77 when a module is missing
+#   ar_apache_proxy_snippet BASE_PATH   conf/apache/antireplay-proxy-fcgi.conf
+#                      for $AR_APP_SOCK under BASE_PATH
+#   ar_apache_fcgid_snippet BASE_PATH   conf/apache/antireplay-fcgid.conf for
+#                      $ANTIREPLAY_BIN -c $AR_TMP/antireplay.conf under BASE_PATH
+#   ar_start_apache SNIPPET MODULE...   apache2 -DFOREGROUND on a free
+#                      127.0.0.1 port, SNIPPET (a file) included in its
+#                      virtual host, only the named modules loaded (besides
+#                      mpm_event, authz_core and the built-in ones); sets
+#                      AR_URL, AR_APACHE_PORT, AR_APACHE_PID, AR_APACHE_DIR
+#                      (ServerRoot: httpd.conf, error.log, access.log,
+#                      htdocs/, run/ for the pid, locks and mod_fcgid's
+#                      sockets, all inside $AR_TMP)
+#   ar_stop_apache     SIGTERM, wait; then any app process mod_fcgid left
+#   ar_apache_children PIDs of the app processes mod_fcgid started (those
+#                      running with $AR_TMP/antireplay.conf, below Apache)
+#
+# As root Apache's children run as nobody (User/Group), like Debian's
+# www-data; as any other user they keep running as that user.
+
+: "${APACHE2:=$(command -v apache2 || command -v /usr/sbin/apache2 || true)}"
+: "${APACHE2_MODULES:=/usr/lib/apache2/modules}"
+
+# ar_require_apache_modules MODULE...: skip (77) when one of them, or
+# mpm_event / authz_core, is not installed.
+ar_require_apache_modules() {
+	for ap_mod in mpm_event authz_core "$@"; do
+		if [ ! -f "$APACHE2_MODULES/mod_$ap_mod.so" ]; then
+			echo "1..0 # SKIP missing Apache module: $APACHE2_MODULES/mod_$ap_mod.so"
+			exit 77
+		fi
+	done
+}
+
+AR_APACHE_PROXY_SRC=$top_srcdir/conf/apache/antireplay-proxy-fcgi.conf
+AR_APACHE_FCGID_SRC=$top_srcdir/conf/apache/antireplay-fcgid.conf
+
+ar_apache_snippet() {
+	ap_src=$1
+	shift
+	: >"$AR_TMP/apache-snippet.sed"
+	while [ $# -ge 2 ]; do
+		if ! grep -qF -- "$1" "$ap_src"; then
+			echo "# $ap_src: no '$1' to substitute" >&2
+			return 1
+		fi
+		# '#' is the sed delimiter; escape what is special in a sed RE and
+		# in the replacement.
+		ap_from=$(printf '%s' "$1" | sed -e 's/[]#.*^$[\\]/\\&/g')
+		ap_to=$(printf '%s' "$2" | sed -e 's/[#&\\]/\\&/g')
+		printf 's#%s#%s#g\n' "$ap_from" "$ap_to" >>"$AR_TMP/apache-snippet.sed"
+		shift 2
+	done
+	sed -f "$AR_TMP/apache-snippet.sed" "$ap_src"
+}
+
+ar_apache_proxy_snippet() {
+	ar_apache_snippet "$AR_APACHE_PROXY_SRC" \
+		'<Location /api/>' "<Location $1/>" \
+		'"proxy:unix:/run/antireplay/antireplay.sock|' "\"proxy:unix:$AR_APP_SOCK|"
+}
+
+ar_apache_fcgid_snippet() {
+	ar_apache_snippet "$AR_APACHE_FCGID_SRC" \
+		'<Location /api/>' "<Location $1/>" \
+		'Alias /api/ /usr/sbin/antireplay-fcgi/' "Alias $1/ $ANTIREPLAY_BIN/" \
+		'FcgidWrapper "/usr/sbin/antireplay-fcgi -c /etc/antireplay/antireplay.conf"' \
+		"FcgidWrapper \"$ANTIREPLAY_BIN -c $AR_TMP/antireplay.conf\""
+}
+
+# ar_apache_write_conf PORT NONCE SNIPPET MODULE...: the main config.
+ar_apache_write_conf() {
+	ap_port=$1 ap_nonce=$2 ap_snippet=$3
+	shift 3
+	ap_user=""
+	if [ "$(id -u)" -eq 0 ]; then
+		ap_group=nogroup
+		getent group nogroup >/dev/null 2>&1 || ap_group=nobody
+		ap_user="User nobody
+Group $ap_group"
+	fi
+	printf '%s' "$ap_nonce" >"$AR_APACHE_DIR/htdocs/ar-ping"
+	{
+		cat <<APEOF
+# written by tests/e2e/apache.sh
+ServerRoot $AR_APACHE_DIR
+DefaultRuntimeDir $AR_APACHE_DIR/run
+PidFile $AR_APACHE_DIR/run/httpd.pid
+Mutex file:$AR_APACHE_DIR/run default
+ErrorLog $AR_APACHE_DIR/error.log
+LogLevel info
+LogFormat "%h \"%r\" %>s %B %D" ar
+CustomLog $AR_APACHE_DIR/access.log ar
+Listen 127.0.0.1:$ap_port
+ServerName 127.0.0.1
+ServerTokens Prod
+DocumentRoot $AR_APACHE_DIR/htdocs
+$ap_user
+LoadModule mpm_event_module $APACHE2_MODULES/mod_mpm_event.so
+LoadModule authz_core_module $APACHE2_MODULES/mod_authz_core.so
+APEOF
+		for ap_mod in "$@"; do
+			echo "LoadModule ${ap_mod}_module $APACHE2_MODULES/mod_$ap_mod.so"
+		done
+		cat <<APEOF
+StartServers 2
+ServerLimit 2
+ThreadsPerChild 32
+MaxRequestWorkers 64
+MinSpareThreads 32
+MaxSpareThreads 64
+<IfModule fcgid_module>
+    FcgidIPCDir $AR_APACHE_DIR/run/fcgid
+    FcgidProcessTableFile $AR_APACHE_DIR/run/fcgid_shm
+</IfModule>
+<Directory />
+    AllowOverride None
+    Require all denied
+</Directory>
+<Directory $AR_APACHE_DIR/htdocs>
+    Require all granted
+</Directory>
+<VirtualHost 127.0.0.1:$ap_port>
+    ServerName 127.0.0.1
+    Include $ap_snippet
+</VirtualHost>
+APEOF
+	} >"$AR_APACHE_DIR/httpd.conf"
+}
+
+ar_start_apache() {
+	ar_require "$APACHE2"
+	ap_snippet=$1
+	shift
+	AR_APACHE_DIR=$AR_TMP/apache
+	mkdir -p "$AR_APACHE_DIR/htdocs" "$AR_APACHE_DIR/run"
+	# mod_fcgid makes its socket folder itself and hands it to User; one
+	# left from an earlier start would keep the old owner.
+	rm -rf "$AR_APACHE_DIR/run/fcgid"
+	ap_nonce="antireplay-apache-$$"
+	ap_try=0
+	# Candidate ports derived from the PID; a port in use makes Apache exit
+	# ("could not bind"), then the next one is tried.
+	while [ $ap_try -lt 20 ]; do
+		AR_APACHE_PORT=$((20000 + ($$ * 17 + ap_try * 1009) % 30000))
+		ap_try=$((ap_try + 1))
+		ap_code=$("$CURL" -s -o /dev/null -m 2 -w '%{http_code}' \
+			"http://127.0.0.1:$AR_APACHE_PORT/" 2>/dev/null)
+		[ "$ap_code" = 000 ] || continue
+		ar_apache_write_conf "$AR_APACHE_PORT" "$ap_nonce" "$ap_snippet" "$@"
+		# A restart keeps the last run's log in error.log.old.
+		if [ -s "$AR_APACHE_DIR/error.log" ]; then
+			cat "$AR_APACHE_DIR/error.log" >>"$AR_APACHE_DIR/error.log.old"
+		fi
+		: >"$AR_APACHE_DIR/error.log"
+		"$APACHE2" -d "$AR_APACHE_DIR" -f "$AR_APACHE_DIR/httpd.conf" -DFOREGROUND \
+			2>>"$AR_APACHE_DIR/error.log" &
+		AR_APACHE_PID=$!
+		ar_track "$AR_APACHE_PID"
+		AR_URL=http://127.0.0.1:$AR_APACHE_PORT
+		ap_wait=0
+		while [ $ap_wait -lt 100 ]; do
+			kill -0 "$AR_APACHE_PID" 2>/dev/null || break
+			ap_body=$("$CURL" -s -m 2 "$AR_URL/ar-ping" 2>/dev/null)
+			[ "$ap_body" = "$ap_nonce" ] && return 0
+			sleep 0.1
+			ap_wait=$((ap_wait + 1))
+		done
+		kill "$AR_APACHE_PID" 2>/dev/null
+		wait "$AR_APACHE_PID" 2>/dev/null
+		ar_untrack "$AR_APACHE_PID"
+		if grep -q 'Address already in use' "$AR_APACHE_DIR/error.log"; then
+			continue
+		fi
+		echo "# apache2 did not start on port $AR_APACHE_PORT:"
+		sed 's/^/#   /' "$AR_APACHE_DIR/error.log"
+		exit 1
+	done
+	echo "# no free loopback port for apache2 after $ap_try tries"
+	exit 1
+}
+
+# The app processes mod_fcgid started: they run the app with this test's
+# config, and their parent is mod_fcgid's process manager (a child of
+# Apache's main process).
+ar_apache_children() {
+	ps -eo pid=,ppid=,args= 2>/dev/null | awk -v bin="$ANTIREPLAY_BIN" \
+		-v conf="$AR_TMP/antireplay.conf" -v ap="${AR_APACHE_PID:-0}" '
+		{ ppid[$1] = $2; line[$1] = $0 }
+		END {
+			for (p in line) {
+				if (index(line[p], bin " -c " conf) == 0) continue
+				pm = ppid[p]
+				if (ppid[pm] == ap) print p
+			}
+		}' | sort -n | tr '\n' ' '
+}
+
+ar_stop_apache() {
+	ap_left=$(ar_apache_children)
+	kill "$AR_APACHE_PID" 2>/dev/null
+	ap_wait=0
+	while kill -0 "$AR_APACHE_PID" 2>/dev/null && [ $ap_wait -lt 100 ]; do
+		sleep 0.1
+		ap_wait=$((ap_wait + 1))
+	done
+	ar_untrack "$AR_APACHE_PID"
+	# mod_fcgid stops its processes on the way out; make sure.
+	for pid in $ap_left; do
+		ar_alive "$pid" && kill -9 "$pid" 2>/dev/null
+	done
+	return 0
+}
