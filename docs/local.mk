@@ -1,2 +1,3 @@
 ## docs/: installed under $(docdir) next to README.md.
 dist_doc_DATA += docs/design.md
+dist_doc_DATA += docs/deploy.md
