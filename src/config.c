@@ -98,6 +98,16 @@ static int set_redis_timeout_ms(struct ar_config *cfg, const char *value, char *
 	return 0;
 }
 
+static int set_client_timeout_ms(struct ar_config *cfg, const char *value, char *why,
+                                 size_t whylen)
+{
+	long v;
+	if (set_long(&v, value, 100, 600000, why, whylen) < 0)
+		return -1;
+	cfg->client_timeout_ms = (int)v;
+	return 0;
+}
+
 static int set_key_prefix(struct ar_config *cfg, const char *value, char *why, size_t whylen)
 {
 	if (strlen(value) > KEY_PREFIX_MAX || strpbrk(value, " \t{}")) {
@@ -251,6 +261,7 @@ static const struct {
 	{"redis_user", set_redis_user},
 	{"redis_db", set_redis_db},
 	{"redis_timeout_ms", set_redis_timeout_ms},
+	{"client_timeout_ms", set_client_timeout_ms},
 	{"key_prefix", set_key_prefix},
 	{"token_ttl", set_token_ttl},
 	{"result_ttl", set_result_ttl},
@@ -274,6 +285,7 @@ void config_init(struct ar_config *cfg)
 	cfg->redis_user = xstrdup("");
 	cfg->redis_db = 0;
 	cfg->redis_timeout_ms = 500;
+	cfg->client_timeout_ms = 10000;
 	cfg->key_prefix = xstrdup("ar:");
 	cfg->token_ttl = 600;
 	cfg->result_ttl = 86400;

@@ -18,6 +18,7 @@ struct ar_config {
 	char *redis_user;      /* empty: AUTH with the password alone */
 	int redis_db;
 	int redis_timeout_ms;
+	int client_timeout_ms; /* a stalled web-server connection frees the worker */
 	char *key_prefix;
 	long token_ttl;   /* seconds */
 	long result_ttl;  /* seconds */

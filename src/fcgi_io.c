@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/socket.h>
+#include <sys/time.h>
+
 #include <fcgiapp.h>
 
 #include "util.h"
@@ -13,11 +16,13 @@
 
 struct fcgi_conn {
 	FCGX_Request req;
+	struct timeval io_timeout;
 	size_t max_body;
 	char *body; /* max_body + 1 bytes, reused by every request */
 };
 
-struct fcgi_conn *fcgi_io_new(int listen_fd, size_t max_body, char *err, size_t errlen)
+struct fcgi_conn *fcgi_io_new(int listen_fd, size_t max_body, int io_timeout_ms, char *err,
+                              size_t errlen)
 {
 	struct fcgi_conn *c;
 
@@ -39,6 +44,8 @@ struct fcgi_conn *fcgi_io_new(int listen_fd, size_t max_body, char *err, size_t 
 		return NULL;
 	}
 	c->max_body = max_body;
+	c->io_timeout.tv_sec = io_timeout_ms / 1000;
+	c->io_timeout.tv_usec = (io_timeout_ms % 1000) * 1000;
 	c->body = xmalloc(max_body + 1);
 	return c;
 }
@@ -54,7 +61,14 @@ void fcgi_io_free(struct fcgi_conn *c)
 
 int fcgi_io_accept(struct fcgi_conn *c)
 {
-	return FCGX_Accept_r(&c->req) < 0 ? -1 : 0;
+	if (FCGX_Accept_r(&c->req) < 0)
+		return -1;
+	/* libfcgi blocks without limit; accepted unix sockets do not inherit
+	 * timeouts from the listener, so set them on each connection. Failure
+	 * only loses the bound, never the request. */
+	setsockopt(c->req.ipcFd, SOL_SOCKET, SO_RCVTIMEO, &c->io_timeout, sizeof c->io_timeout);
+	setsockopt(c->req.ipcFd, SOL_SOCKET, SO_SNDTIMEO, &c->io_timeout, sizeof c->io_timeout);
+	return 0;
 }
 
 /* CONTENT_LENGTH as a number: -1 when absent or empty (a chunked body passed

@@ -12,8 +12,12 @@
 struct fcgi_conn;
 
 /* FCGX_Init + a request on listen_fd; the body buffer holds max_body + 1
- * bytes, allocated once. Returns NULL (with err) when libfcgi fails. */
-struct fcgi_conn *fcgi_io_new(int listen_fd, size_t max_body, char *err, size_t errlen);
+ * bytes, allocated once. A read or write on a request's connection that
+ * waits longer than io_timeout_ms fails (the request is answered 400
+ * incomplete_body, or dropped), so a stalled client cannot hold the
+ * process. Returns NULL (with err) when libfcgi fails. */
+struct fcgi_conn *fcgi_io_new(int listen_fd, size_t max_body, int io_timeout_ms, char *err,
+                              size_t errlen);
 void fcgi_io_free(struct fcgi_conn *c);
 
 /* Waits for the next request. Returns 0, or -1 on shutdown (SIGTERM or

@@ -49,9 +49,10 @@ static void usage(FILE *out)
 	        "\n"
 	        "The configuration is a file of 'key = value' lines; '#' at the start of a\n"
 	        "line begins a comment. Keys: redis, redis_password, redis_user, redis_db,\n"
-	        "redis_timeout_ms, key_prefix, token_ttl, result_ttl, duplicate_mode, bind,\n"
-	        "token_rate, max_body, base_path, admin_token, log, log_level. See the\n"
-	        "commented example shipped with the package and README.md.\n"
+	        "redis_timeout_ms, client_timeout_ms, key_prefix, token_ttl, result_ttl,\n"
+	        "duplicate_mode, bind, token_rate, max_body, base_path, admin_token, log,\n"
+	        "log_level. See the commented example shipped with the package and\n"
+	        "README.md.\n"
 	        "\n"
 	        "Logs go to syslog (facility daemon) unless 'log = stderr'.\n"
 	        "\n"
@@ -187,7 +188,7 @@ int main(int argc, char **argv)
 
 	log_open("antireplay-fcgi", cfg.log_to_stderr, cfg.log_level);
 	install_signals(&deferred);
-	struct fcgi_conn *conn = fcgi_io_new(0, cfg.max_body, err, sizeof err);
+	struct fcgi_conn *conn = fcgi_io_new(0, cfg.max_body, cfg.client_timeout_ms, err, sizeof err);
 	if (!conn) {
 		log_error("%s", err);
 		if (!cfg.log_to_stderr)
