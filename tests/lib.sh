@@ -6,7 +6,9 @@
 #   ar_start_redis [conf...]    private redis-server on $AR_TMP/redis.sock
 #   ar_stop_redis / ar_restart_redis
 #   ar_write_config [key=value...]  $AR_TMP/antireplay.conf (redis at the socket)
-#   ar_start_app [N]            spawn-fcgi -F N (default 4) on $AR_TMP/app.sock
+#   ar_start_app [N]            spawn-fcgi -F N (default 4) on $AR_TMP/app.sock;
+#                               each worker runs under $AR_APP_WRAPPER if set
+#                               (e.g. "valgrind --error-exitcode=99 ...")
 #   ar_stop_app
 #   ar_redis CMD...             redis-cli on the private socket
 #   ar_fcgi METHOD URI [BODY] [VAR=VALUE...]  one request through cgi-fcgi;
@@ -258,7 +260,7 @@ ar_start_app() {
 	rm -f "$AR_APP_SOCK"
 	: >"$AR_TMP/app.log"
 	"$SPAWN_FCGI" -s "$AR_APP_SOCK" -M 0666 -F "$n" -P "$AR_TMP/app.pid" \
-		-- /bin/sh -c "exec '$ANTIREPLAY_BIN' -c '$AR_TMP/antireplay.conf' 2>>'$AR_TMP/app.log'" \
+		-- /bin/sh -c "exec ${AR_APP_WRAPPER:-} '$ANTIREPLAY_BIN' -c '$AR_TMP/antireplay.conf' 2>>'$AR_TMP/app.log'" \
 		>/dev/null || { echo "# spawn-fcgi failed"; cat "$AR_TMP/app.log"; exit 1; }
 	ar_wait_socket "$AR_APP_SOCK" || { echo "# app socket missing"; exit 1; }
 	# spawn-fcgi -P writes one child PID a line; the shell execs the app,
