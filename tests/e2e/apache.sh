@@ -69,12 +69,21 @@ ar_apache_proxy_snippet() {
 		'"proxy:unix:/run/antireplay/antireplay.sock|' "\"proxy:unix:$AR_APP_SOCK|"
 }
 
+# mod_fcgid runs the program as Apache's user, which may not reach a build
+# tree (under /root, or a 0700 temp folder): it runs a copy in $AR_TMP/bin.
+ar_apache_fcgid_bin() {
+	mkdir -p "$AR_TMP/bin"
+	[ -x "$AR_TMP/bin/antireplay-fcgi" ] || cp "$ANTIREPLAY_BIN" "$AR_TMP/bin/antireplay-fcgi"
+	AR_FCGID_BIN=$AR_TMP/bin/antireplay-fcgi
+}
+
 ar_apache_fcgid_snippet() {
+	ar_apache_fcgid_bin
 	ar_apache_snippet "$AR_APACHE_FCGID_SRC" \
 		'<Location /api/>' "<Location $1/>" \
-		'Alias /api/ /usr/sbin/antireplay-fcgi/' "Alias $1/ $ANTIREPLAY_BIN/" \
+		'Alias /api/ /usr/sbin/antireplay-fcgi/' "Alias $1/ $AR_FCGID_BIN/" \
 		'FcgidWrapper "/usr/sbin/antireplay-fcgi -c /etc/antireplay/antireplay.conf"' \
-		"FcgidWrapper \"$ANTIREPLAY_BIN -c $AR_TMP/antireplay.conf\""
+		"FcgidWrapper \"$AR_FCGID_BIN -c $AR_TMP/antireplay.conf\""
 }
 
 # ar_apache_write_conf PORT NONCE SNIPPET MODULE...: the main config.
@@ -193,7 +202,7 @@ ar_start_apache() {
 # config, and their parent is mod_fcgid's process manager (a child of
 # Apache's main process).
 ar_apache_children() {
-	ps -eo pid=,ppid=,args= 2>/dev/null | awk -v bin="$ANTIREPLAY_BIN" \
+	ps -eo pid=,ppid=,args= 2>/dev/null | awk -v bin="${AR_FCGID_BIN:-$ANTIREPLAY_BIN}" \
 		-v conf="$AR_TMP/antireplay.conf" -v ap="${AR_APACHE_PID:-0}" '
 		{ ppid[$1] = $2; line[$1] = $0 }
 		END {
