@@ -12,16 +12,19 @@
 local limit = tonumber(ARGV[1])
 if limit > 0 then
   local used = redis.call('INCR', KEYS[1])
-  if used == 1 then
+  local left_ms = redis.call('PTTL', KEYS[1])
+  if left_ms < 0 then
+    -- A new window (or, defensively, a counter that lost its expiry: it
+    -- must never limit a client for good).
     redis.call('EXPIRE', KEYS[1], 60)
+    left_ms = 60000
   end
   if used > limit then
-    local left = redis.call('TTL', KEYS[1])
-    if left < 1 then left = 1 end
-    redis.call('HINCRBY', KEYS[3], 'rate_limited', 1)
-    return {0, left}
+    redis.pcall('HINCRBY', KEYS[3], 'rate_limited', 1)
+    -- Round up: a client that waits Retry-After seconds finds a new window.
+    return {0, math.max(1, math.ceil(left_ms / 1000))}
   end
 end
 redis.call('SET', KEYS[2], 't' .. ARGV[3], 'EX', ARGV[2])
-redis.call('HINCRBY', KEYS[3], 'tokens_issued', 1)
+redis.pcall('HINCRBY', KEYS[3], 'tokens_issued', 1)
 return {1, 0}

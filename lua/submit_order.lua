@@ -21,8 +21,20 @@
 local n = #KEYS - 4
 local identity = ARGV[1]
 
+-- Counters must never cost an answer: under maxmemory (noeviction) Redis
+-- refuses HINCRBY, and a replay is exactly what a client needs then.
 local function count(result)
-  redis.call('HINCRBY', KEYS[4], result, 1)
+  redis.pcall('HINCRBY', KEYS[4], result, 1)
+end
+
+-- DECRBY accepts only a plain integer; tonumber() also takes "2.5", " 5",
+-- "1e3" or "0x10". Check with DECRBY's own rule before any write, or a later
+-- line could fail after earlier lines were decremented.
+local function stock_value(s)
+  if #s > 18 or not string.match(s, '^%-?%d+$') then
+    return nil
+  end
+  return tonumber(s)
 end
 
 local function answer(result, outcome, order_id, body, sku, available)
@@ -67,7 +79,7 @@ for i = 1, n do
   if not have then
     return record('unknown_sku', '', '', ARGV[6 + n + i], 0)
   end
-  stock[i] = tonumber(have)
+  stock[i] = stock_value(have)
   if not stock[i] then
     return redis.error_reply('ERR stock of ' .. ARGV[6 + n + i] .. ' is not an integer')
   end
@@ -76,6 +88,14 @@ for i = 1, n do
   if stock[i] < tonumber(ARGV[6 + i]) then
     return record('out_of_stock', '', '', ARGV[6 + n + i], stock[i])
   end
+end
+
+-- The writes below must not fail halfway: a foreign key where the stream
+-- belongs (a key_prefix shared with another application) stops here,
+-- before any of them. (The order key is named by a fresh UUID.)
+local stream_type = redis.call('TYPE', KEYS[3])['ok']
+if stream_type ~= 'none' and stream_type ~= 'stream' then
+  return redis.error_reply('ERR ' .. KEYS[3] .. ' is a ' .. stream_type .. ', not a stream')
 end
 
 for i = 1, n do

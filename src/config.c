@@ -13,6 +13,11 @@
 #define CONFIG_FILE_MAX (1024 * 1024)
 #define KEY_PREFIX_MAX 64
 #define ADMIN_TOKEN_MIN 16
+/* Location is base_path + "/orders/" + a UUID, in a header value of
+ * RESPONSE_HEADER_VALUE_MAX (192) bytes. */
+#define BASE_PATH_MAX 128
+/* sizeof(((struct sockaddr_un *)0)->sun_path) - 1 on Linux */
+#define UNIX_PATH_MAX 107
 
 /* A setter checks value and stores it in cfg; on error it writes why. */
 typedef int (*setter_fn)(struct ar_config *cfg, const char *value, char *why, size_t whylen);
@@ -36,8 +41,9 @@ static int set_long(long *slot, const char *value, long min, long max, char *why
 static int set_redis(struct ar_config *cfg, const char *value, char *why, size_t whylen)
 {
 	if (strncmp(value, "unix:", 5) == 0) {
-		if (value[5] != '/') {
-			snprintf(why, whylen, "expected unix:/absolute/path");
+		if (value[5] != '/' || strlen(value + 5) > UNIX_PATH_MAX) {
+			snprintf(why, whylen, "expected unix:/absolute/path of at most %d bytes",
+			         UNIX_PATH_MAX);
 			return -1;
 		}
 		replace_string(&cfg->redis_unix_path, value + 5);
@@ -207,11 +213,13 @@ static int set_max_body(struct ar_config *cfg, const char *value, char *why, siz
 static int set_base_path(struct ar_config *cfg, const char *value, char *why, size_t whylen)
 {
 	size_t n = strlen(value);
-	if (n > 0 && (value[0] != '/' || value[n - 1] == '/' || n > 256 ||
+	if (n > 0 && (value[0] != '/' || value[n - 1] == '/' || n > BASE_PATH_MAX ||
 	              strpbrk(value, "%?#\\ \t") || strstr(value, "//") || strstr(value, "/./") ||
 	              strstr(value, "/../"))) {
 		snprintf(why, whylen,
-		         "expected empty or an absolute path without a trailing '/' (e.g. /shop/api)");
+		         "expected empty or an absolute path of at most %d characters without a "
+		         "trailing '/' (e.g. /shop/api)",
+		         BASE_PATH_MAX);
 		return -1;
 	}
 	replace_string(&cfg->base_path, value);

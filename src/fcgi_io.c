@@ -1,6 +1,7 @@
 /* fcgi_io: libfcgi's request loop pieces. FCGX types stay in this file. */
 #include "fcgi_io.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 
 struct fcgi_conn {
 	FCGX_Request req;
+	int io_failed; /* a read or write of this request failed or timed out */
 	struct timeval io_timeout;
 	size_t max_body;
 	char *body; /* max_body + 1 bytes, reused by every request */
@@ -26,6 +28,14 @@ struct fcgi_conn *fcgi_io_new(int listen_fd, size_t max_body, int io_timeout_ms,
 {
 	struct fcgi_conn *c;
 
+	/* libfcgi's close waits for the peer to close too, up to 2 s by default;
+	 * a peer that never does would hold the process longer than
+	 * client_timeout_ms. An explicit setting in the environment wins. */
+	if (!getenv("LIBFCGI_OS_CLOSE_POLL_TIMEOUT")) {
+		char ms[16];
+		snprintf(ms, sizeof ms, "%d", io_timeout_ms < 2000 ? io_timeout_ms : 2000);
+		setenv("LIBFCGI_OS_CLOSE_POLL_TIMEOUT", ms, 1);
+	}
 	if (FCGX_Init() != 0) {
 		snprintf(err, errlen, "FCGX_Init failed");
 		return NULL;
@@ -63,6 +73,7 @@ int fcgi_io_accept(struct fcgi_conn *c)
 {
 	if (FCGX_Accept_r(&c->req) < 0)
 		return -1;
+	c->io_failed = 0;
 	/* libfcgi blocks without limit; accepted unix sockets do not inherit
 	 * timeouts from the listener, so set them on each connection. Failure
 	 * only loses the bound, never the request. */
@@ -72,14 +83,20 @@ int fcgi_io_accept(struct fcgi_conn *c)
 }
 
 /* CONTENT_LENGTH as a number: -1 when absent or empty (a chunked body passed
- * on by Apache, or nginx unbuffered: EOF ends it), -2 when malformed. */
+ * on by Apache, or nginx unbuffered: EOF ends it), -2 when malformed; digits
+ * too many for a long read as LONG_MAX (too large, whatever the limit). */
 static long declared_length(const char *v)
 {
 	long n;
+	size_t len;
+
 	if (!v || !*v)
 		return -1;
-	if (util_parse_long(v, strlen(v), 0, 0x7fffffffL, &n) < 0)
+	len = strlen(v);
+	if (strspn(v, "0123456789") != len)
 		return -2;
+	if (util_parse_long(v, len, 0, LONG_MAX, &n) < 0)
+		return LONG_MAX;
 	return n;
 }
 
@@ -113,6 +130,8 @@ void fcgi_io_read_request(struct fcgi_conn *c, struct ar_request *req)
 		req->body_state = BODY_TOO_LARGE;
 	else if (FCGX_GetError(c->req.in) != 0 || (declared >= 0 && got != (size_t)declared))
 		req->body_state = BODY_INCOMPLETE;
+	if (FCGX_GetError(c->req.in) != 0)
+		c->io_failed = 1;
 }
 
 int fcgi_io_write_response(struct fcgi_conn *c, const struct ar_response *resp)
@@ -120,18 +139,23 @@ int fcgi_io_write_response(struct fcgi_conn *c, const struct ar_response *resp)
 	char head[HEAD_MAX];
 	size_t len = response_render_head(resp, head, sizeof head);
 
-	if (len == 0)
+	if (len == 0 || FCGX_PutStr(head, (int)len, c->req.out) < 0 ||
+	    (!resp->omit_body && resp->body_len > 0 &&
+	     FCGX_PutStr(resp->body, (int)resp->body_len, c->req.out) < 0) ||
+	    FCGX_GetError(c->req.out) != 0) {
+		c->io_failed = 1;
 		return -1;
-	if (FCGX_PutStr(head, (int)len, c->req.out) < 0)
-		return -1;
-	if (!resp->omit_body && resp->body_len > 0 &&
-	    FCGX_PutStr(resp->body, (int)resp->body_len, c->req.out) < 0)
-		return -1;
-	return FCGX_GetError(c->req.out) == 0 ? 0 : -1;
+	}
+	return 0;
 }
 
 void fcgi_io_finish(struct fcgi_conn *c)
 {
+	/* After a failed or timed-out read or write the peer is stalled or gone:
+	 * shutting our read side lets libfcgi's lingering close see EOF at once
+	 * instead of waiting for the peer. */
+	if (c->io_failed && c->req.ipcFd >= 0)
+		shutdown(c->req.ipcFd, SHUT_RD);
 	FCGX_Finish_r(&c->req);
 }
 

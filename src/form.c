@@ -78,7 +78,8 @@ int form_parse(const char *body, size_t len, size_t max_fields, struct form *out
 				goto fail;
 			}
 			if (decode_piece(val, (size_t)(piece_end - val), &f.value, &f.value_len) < 0) {
-				snprintf(err, errlen, "bad %%-escape in form field '%.32s'", f.name);
+				snprintf(err, errlen, "bad %%-escape in the value of form field %lu",
+				         (unsigned long)out->n_fields + 1);
 				free(f.name);
 				goto fail;
 			}

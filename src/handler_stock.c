@@ -64,6 +64,10 @@ static void put_stock(struct ar_app *app, const struct ar_request *req, const ch
 		response_error(resp, ERR_BODY_TOO_LARGE, NULL);
 		return;
 	}
+	if (req->body_state == BODY_INCOMPLETE) {
+		response_error(resp, ERR_INCOMPLETE_BODY, NULL);
+		return;
+	}
 	n = parse_available(req);
 	if (n < 0) {
 		response_error(resp, ERR_INVALID_STOCK, NULL);

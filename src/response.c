@@ -109,8 +109,11 @@ void response_error_msg(struct ar_response *resp, enum ar_error err, const char 
 	const struct error_entry *e = &error_table[err];
 	json_t *obj = json_object();
 
+	json_t *text = json_string(message);
+
+	/* json_string() refuses invalid UTF-8: keep the fixed message then. */
 	json_object_set_new(obj, "error", json_string(e->code));
-	json_object_set_new(obj, "message", json_string(message));
+	json_object_set_new(obj, "message", text ? text : json_string(e->message));
 	if (extra) {
 		json_object_update(obj, extra);
 		json_decref(extra);

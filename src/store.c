@@ -11,11 +11,14 @@
 
 #include <hiredis/hiredis.h>
 
+#include "identity.h"
 #include "log.h"
 #include "scripts.h"
 #include "util.h"
 
-#define KEY_MAX 160
+/* The longest key: prefix (<= 64) + "rate:" + a client key ("i:" + identity
+ * or "a:" + REMOTE_ADDR, < IDENTITY_MAX + 64). */
+#define KEY_MAX (64 + 8 + IDENTITY_MAX + 64)
 #define FAILURE_LOG_INTERVAL_MS 1000.0
 #define MAX_ARGS (8 + 2 * ORDER_MAX_ITEMS + ORDER_MAX_ITEMS + 8)
 
@@ -43,6 +46,7 @@ struct store {
 	/* Per-process scratch for one command's arguments: no per-request malloc. */
 	const char *argv[MAX_ARGS];
 	size_t argvlen[MAX_ARGS];
+	int arg_overflow; /* a key did not fit: refuse to send the command */
 	char keys[ORDER_MAX_ITEMS + 4][KEY_MAX];
 	char nums[ORDER_MAX_ITEMS + 4][24];
 };
@@ -233,6 +237,47 @@ static enum store_status classify_error(struct store *st, const char *what, cons
 	return STORE_ERR_REPLY;
 }
 
+/* Puts argument i. */
+static void arg(struct store *st, int i, const char *s, size_t len)
+{
+	st->argv[i] = s;
+	st->argvlen[i] = len;
+}
+
+static void arg_str(struct store *st, int i, const char *s)
+{
+	arg(st, i, s, strlen(s));
+}
+
+/* Builds prefix + kind + name into key slot k and puts it as argument i. */
+static void arg_key(struct store *st, int i, int k, const char *kind, const char *name)
+{
+	int n = snprintf(st->keys[k], KEY_MAX, "%s%s%s", st->cfg->key_prefix, kind, name);
+	if (n < 0 || n >= KEY_MAX) {
+		/* A cut key could name another client's key: never send it. */
+		st->arg_overflow = 1;
+		n = 0;
+	}
+	arg(st, i, st->keys[k], (size_t)n);
+}
+
+/* 0, or -1 (logged) when a key of the command being built did not fit. */
+static int args_complete(struct store *st, const char *what)
+{
+	if (!st->arg_overflow)
+		return 0;
+	st->arg_overflow = 0;
+	log_error("redis %s: a key of %s is longer than %d bytes; not sent", st->where, what,
+	          KEY_MAX - 1);
+	return -1;
+}
+
+static void arg_num(struct store *st, int i, int k, long long v)
+{
+	int n = snprintf(st->nums[k], sizeof st->nums[k], "%lld", v);
+	arg(st, i, st->nums[k], (size_t)n);
+}
+
 /* Runs one command from st->argv; on STORE_OK *out holds a non-error reply
  * (the caller frees it). */
 static enum store_status run(struct store *st, const char *what, int argc, redisReply **out)
@@ -241,6 +286,8 @@ static enum store_status run(struct store *st, const char *what, int argc, redis
 	redisReply *r;
 
 	*out = NULL;
+	if (args_complete(st, what) < 0)
+		return STORE_ERR_REPLY;
 	if (s != STORE_OK)
 		return s;
 	r = redisCommandArgv(st->ctx, argc, st->argv, st->argvlen);
@@ -258,39 +305,16 @@ static enum store_status run(struct store *st, const char *what, int argc, redis
 	return STORE_OK;
 }
 
-/* Puts argument i. */
-static void arg(struct store *st, int i, const char *s, size_t len)
-{
-	st->argv[i] = s;
-	st->argvlen[i] = len;
-}
-
-static void arg_str(struct store *st, int i, const char *s)
-{
-	arg(st, i, s, strlen(s));
-}
-
-/* Builds prefix + kind + name into key slot k and puts it as argument i. */
-static void arg_key(struct store *st, int i, int k, const char *kind, const char *name)
-{
-	int n = snprintf(st->keys[k], KEY_MAX, "%s%s%s", st->cfg->key_prefix, kind, name);
-	arg(st, i, st->keys[k], (size_t)n < KEY_MAX ? (size_t)n : KEY_MAX - 1);
-}
-
-static void arg_num(struct store *st, int i, int k, long long v)
-{
-	int n = snprintf(st->nums[k], sizeof st->nums[k], "%lld", v);
-	arg(st, i, st->nums[k], (size_t)n);
-}
-
 static int is_noscript(const redisReply *r)
 {
 	return r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0;
 }
 
 /* EVALSHA with argv[3..argc) already placed; argv[0..2] are filled here.
- * NOSCRIPT (Redis restarted or flushed: the script did not run) loads the
- * script again and retries once. */
+ * NOSCRIPT (Redis restarted or flushed: the script did not run) is retried
+ * once as EVAL with the source, which runs the script and puts it back in
+ * the cache in one round trip; a SCRIPT LOAD then EVALSHA would lose to a
+ * flush landing between the two. */
 static enum store_status eval_script(struct store *st, int id, int numkeys, int argc,
                                      redisReply **out)
 {
@@ -298,28 +322,25 @@ static enum store_status eval_script(struct store *st, int id, int numkeys, int 
 	redisReply *r;
 
 	*out = NULL;
+	if (args_complete(st, script_names[id]) < 0)
+		return STORE_ERR_REPLY;
 	if (s != STORE_OK)
 		return s;
 	arg_str(st, 0, "EVALSHA");
+	arg(st, 1, st->sha[id], 40);
 	arg_num(st, 2, ORDER_MAX_ITEMS + 3, numkeys);
-	for (int attempt = 0; attempt < 2; attempt++) {
-		arg(st, 1, st->sha[id], 40);
-		r = redisCommandArgv(st->ctx, argc, st->argv, st->argvlen);
-		if (!r) {
-			connection_failed(st, script_names[id]);
-			return STORE_ERR_UNKNOWN;
-		}
-		if (!is_noscript(r))
-			break;
+	r = redisCommandArgv(st->ctx, argc, st->argv, st->argvlen);
+	if (r && is_noscript(r)) {
 		freeReplyObject(r);
-		r = NULL;
-		log_warn("redis %s: NOSCRIPT for %s; loading it again", st->where, script_names[id]);
-		if (load_script(st, id) < 0)
-			return STORE_ERR_UNAVAILABLE;
+		log_warn("redis %s: NOSCRIPT for %s; sending its source again", st->where,
+		         script_names[id]);
+		arg_str(st, 0, "EVAL");
+		arg_str(st, 1, st->script[id]->source);
+		r = redisCommandArgv(st->ctx, argc, st->argv, st->argvlen);
 	}
 	if (!r) {
-		log_error("redis %s: %s still unknown after SCRIPT LOAD", st->where, script_names[id]);
-		return STORE_ERR_REPLY;
+		connection_failed(st, script_names[id]);
+		return STORE_ERR_UNKNOWN;
 	}
 	if (r->type == REDIS_REPLY_ERROR) {
 		s = classify_error(st, script_names[id], r->str);
