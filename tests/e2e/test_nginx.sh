@@ -6,6 +6,8 @@
 # nginx's own answers when the pool is down, stuck or full (fast 502 from a
 # short backlog, 504 after fastcgi_read_timeout), each with one
 # Cache-Control: no-store.
+# Every worker, the overload one too, runs under $AR_APP_WRAPPER when set
+# (tests/valgrind/test_e2e.sh: make check-valgrind).
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/e2e/nginx.sh"
@@ -135,7 +137,7 @@ check "nginx's 502: one Cache-Control: no-store" "no-store 1" \
 # find it full and get an immediate 502.
 rm -f "$AR_APP_SOCK"
 "$SPAWN_FCGI" -s "$AR_APP_SOCK" -M 0666 -b 2 -F 1 -P "$AR_TMP/pool.pid" \
-	-- /bin/sh -c "exec '$ANTIREPLAY_BIN' -c '$AR_TMP/antireplay.conf' 2>>'$AR_TMP/app.log'" \
+	-- /bin/sh -c "exec ${AR_APP_WRAPPER:-} '$ANTIREPLAY_BIN' -c '$AR_TMP/antireplay.conf' 2>>'$AR_TMP/app.log'" \
 	>/dev/null || { echo "# spawn-fcgi -b 2 failed"; exit 1; }
 ar_wait_socket "$AR_APP_SOCK"
 AR_APP_PIDS=$(tr '\n' ' ' <"$AR_TMP/pool.pid")

@@ -1,0 +1,12 @@
+## Fault injection with exact accounting: Redis killed (SIGKILL, AOF with
+## appendfsync always), slowed, full and script-flushed under load; web
+## server connections that stall or never read; nginx restarted and
+## reloaded under load. Each test stays under ~40 s. They read
+## tests/lib.sh and tests/e2e/nginx.sh (distributed by their own fragments).
+FAULT_TESTS = \
+	tests/integration/test_fault_kill.sh \
+	tests/integration/test_fault_redis.sh \
+	tests/integration/test_fault_client.sh \
+	tests/integration/test_fault_nginx.sh
+TESTS += $(FAULT_TESTS)
+dist_check_SCRIPTS += $(FAULT_TESTS)
