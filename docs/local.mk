@@ -1,3 +1,4 @@
 ## docs/: installed under $(docdir) next to README.md.
 dist_doc_DATA += docs/design.md
 dist_doc_DATA += docs/deploy.md
+dist_doc_DATA += docs/security.md
