@@ -3,10 +3,8 @@
 # are used as shipped: only the socket path, the URL prefix, the program and
 # config paths and the port are substituted.
 #
-#   ar_apache_snippet SRC FROM TO [FROM TO...]  SRC with each literal FROM
-#                      replaced by TO (on stdout); fails when a FROM is not
-#                      in SRC, so a changed snippet breaks the test instead
-#                      of being silently used unsubstituted
+#   (snippets are filled in with lib.sh's ar_snippet; the server is started
+#   on a free port with lib.sh's ar_start_front)
 #   ar_require_apache_modules MODULE...  exit 77 when a module is missing
 #   ar_apache_proxy_snippet BASE_PATH   conf/apache/antireplay-proxy-fcgi.conf
 #                      for $AR_APP_SOCK under BASE_PATH
@@ -44,27 +42,9 @@ ar_require_apache_modules() {
 AR_APACHE_PROXY_SRC=$top_srcdir/conf/apache/antireplay-proxy-fcgi.conf
 AR_APACHE_FCGID_SRC=$top_srcdir/conf/apache/antireplay-fcgid.conf
 
-ar_apache_snippet() {
-	ap_src=$1
-	shift
-	: >"$AR_TMP/apache-snippet.sed"
-	while [ $# -ge 2 ]; do
-		if ! grep -qF -- "$1" "$ap_src"; then
-			echo "# $ap_src: no '$1' to substitute" >&2
-			return 1
-		fi
-		# '#' is the sed delimiter; escape what is special in a sed RE and
-		# in the replacement.
-		ap_from=$(printf '%s' "$1" | sed -e 's/[]#.*^$[\\]/\\&/g')
-		ap_to=$(printf '%s' "$2" | sed -e 's/[#&\\]/\\&/g')
-		printf 's#%s#%s#g\n' "$ap_from" "$ap_to" >>"$AR_TMP/apache-snippet.sed"
-		shift 2
-	done
-	sed -f "$AR_TMP/apache-snippet.sed" "$ap_src"
-}
 
 ar_apache_proxy_snippet() {
-	ar_apache_snippet "$AR_APACHE_PROXY_SRC" \
+	ar_snippet "$AR_APACHE_PROXY_SRC" \
 		'<Location /api/>' "<Location $1/>" \
 		'"proxy:unix:/run/antireplay/antireplay.sock|' "\"proxy:unix:$AR_APP_SOCK|"
 }
@@ -79,7 +59,7 @@ ar_apache_fcgid_bin() {
 
 ar_apache_fcgid_snippet() {
 	ar_apache_fcgid_bin
-	ar_apache_snippet "$AR_APACHE_FCGID_SRC" \
+	ar_snippet "$AR_APACHE_FCGID_SRC" \
 		'<Location /api/>' "<Location $1/>" \
 		'Alias /api/ /usr/sbin/antireplay-fcgi/' "Alias $1/ $AR_FCGID_BIN/" \
 		'FcgidWrapper "/usr/sbin/antireplay-fcgi -c /etc/antireplay/antireplay.conf"' \
@@ -146,56 +126,34 @@ APEOF
 	} >"$AR_APACHE_DIR/httpd.conf"
 }
 
+# Writes httpd.conf for port $1 and starts apache2 in the background.
+ar_apache_launch() {
+	ar_apache_write_conf "$1" "$AR_APACHE_NONCE" "$AR_APACHE_SNIPPET" $AR_APACHE_MODULES
+	# A restart keeps the last run's log in error.log.old.
+	if [ -s "$AR_APACHE_DIR/error.log" ]; then
+		cat "$AR_APACHE_DIR/error.log" >>"$AR_APACHE_DIR/error.log.old"
+	fi
+	: >"$AR_APACHE_DIR/error.log"
+	"$APACHE2" -d "$AR_APACHE_DIR" -f "$AR_APACHE_DIR/httpd.conf" -DFOREGROUND \
+		2>>"$AR_APACHE_DIR/error.log" &
+	AR_FRONT_PID=$!
+}
+
 ar_start_apache() {
 	ar_require "$APACHE2"
-	ap_snippet=$1
+	AR_APACHE_SNIPPET=$1
 	shift
+	AR_APACHE_MODULES="$*"
 	AR_APACHE_DIR=$AR_TMP/apache
 	mkdir -p "$AR_APACHE_DIR/htdocs" "$AR_APACHE_DIR/run"
 	# mod_fcgid makes its socket folder itself and hands it to User; one
 	# left from an earlier start would keep the old owner.
 	rm -rf "$AR_APACHE_DIR/run/fcgid"
-	ap_nonce="antireplay-apache-$$"
-	ap_try=0
-	# Candidate ports derived from the PID; a port in use makes Apache exit
-	# ("could not bind"), then the next one is tried.
-	while [ $ap_try -lt 20 ]; do
-		AR_APACHE_PORT=$((20000 + ($$ * 17 + ap_try * 1009) % 30000))
-		ap_try=$((ap_try + 1))
-		ap_code=$("$CURL" -s -o /dev/null -m 2 -w '%{http_code}' \
-			"http://127.0.0.1:$AR_APACHE_PORT/" 2>/dev/null)
-		[ "$ap_code" = 000 ] || continue
-		ar_apache_write_conf "$AR_APACHE_PORT" "$ap_nonce" "$ap_snippet" "$@"
-		# A restart keeps the last run's log in error.log.old.
-		if [ -s "$AR_APACHE_DIR/error.log" ]; then
-			cat "$AR_APACHE_DIR/error.log" >>"$AR_APACHE_DIR/error.log.old"
-		fi
-		: >"$AR_APACHE_DIR/error.log"
-		"$APACHE2" -d "$AR_APACHE_DIR" -f "$AR_APACHE_DIR/httpd.conf" -DFOREGROUND \
-			2>>"$AR_APACHE_DIR/error.log" &
-		AR_APACHE_PID=$!
-		ar_track "$AR_APACHE_PID"
-		AR_URL=http://127.0.0.1:$AR_APACHE_PORT
-		ap_wait=0
-		while [ $ap_wait -lt 100 ]; do
-			kill -0 "$AR_APACHE_PID" 2>/dev/null || break
-			ap_body=$("$CURL" -s -m 2 "$AR_URL/ar-ping" 2>/dev/null)
-			[ "$ap_body" = "$ap_nonce" ] && return 0
-			sleep 0.1
-			ap_wait=$((ap_wait + 1))
-		done
-		kill "$AR_APACHE_PID" 2>/dev/null
-		wait "$AR_APACHE_PID" 2>/dev/null
-		ar_untrack "$AR_APACHE_PID"
-		if grep -q 'Address already in use' "$AR_APACHE_DIR/error.log"; then
-			continue
-		fi
-		echo "# apache2 did not start on port $AR_APACHE_PORT:"
-		sed 's/^/#   /' "$AR_APACHE_DIR/error.log"
-		exit 1
-	done
-	echo "# no free loopback port for apache2 after $ap_try tries"
-	exit 1
+	AR_APACHE_NONCE="antireplay-apache-$$"
+	ar_start_front apache2 /ar-ping "$AR_APACHE_NONCE" ar_apache_launch \
+		"$AR_APACHE_DIR/error.log"
+	AR_APACHE_PORT=$AR_FRONT_PORT
+	AR_APACHE_PID=$AR_FRONT_PID
 }
 
 # The app processes mod_fcgid started: they run the app with this test's

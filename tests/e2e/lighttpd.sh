@@ -2,10 +2,8 @@
 # tests. Sourced after tests/lib.sh and ar_setup. The conf/lighttpd snippets
 # are used as shipped: only paths, the prefix and the port are substituted.
 #
-#   ar_lighttpd_snippet SRC FROM TO [FROM TO...]  SRC with each literal line
-#                      part FROM replaced by TO (on stdout); fails when a
-#                      FROM is not in SRC, so a changed snippet breaks the
-#                      test instead of being silently used unsubstituted
+#   (snippets are filled in with lib.sh's ar_snippet; the server is started
+#   on a free port with lib.sh's ar_start_front)
 #   ar_start_lighttpd SNIPPET  lighttpd -D on a free 127.0.0.1 port with
 #                      SNIPPET (a file) included; sets AR_URL,
 #                      AR_LIGHTTPD_PORT, AR_LIGHTTPD_PID, AR_LIGHTTPD_DIR
@@ -33,24 +31,6 @@ ar_lighttpd_user() {
 	if [ "$(id -u)" -eq 0 ]; then echo nobody; else id -un; fi
 }
 
-ar_lighttpd_snippet() {
-	lt_src=$1
-	shift
-	: >"$AR_TMP/lighttpd-snippet.sed"
-	while [ $# -ge 2 ]; do
-		if ! grep -qF -- "$1" "$lt_src"; then
-			echo "# $lt_src: no '$1' to substitute" >&2
-			return 1
-		fi
-		# '#' is the sed delimiter; escape what is special in a sed RE and
-		# in the replacement.
-		lt_from=$(printf '%s' "$1" | sed -e 's/[]#.*^$[\\]/\\&/g')
-		lt_to=$(printf '%s' "$2" | sed -e 's/[#&\\]/\\&/g')
-		printf 's#%s#%s#g\n' "$lt_from" "$lt_to" >>"$AR_TMP/lighttpd-snippet.sed"
-		shift 2
-	done
-	sed -f "$AR_TMP/lighttpd-snippet.sed" "$lt_src"
-}
 
 # ar_lighttpd_write_conf PORT SNIPPET: the main config. The parse options are
 # the ones Debian's /etc/lighttpd/lighttpd.conf sets, so the app sees what a
@@ -103,52 +83,28 @@ ar_lighttpd_dirs() {
 	fi
 }
 
+# Writes lighttpd.conf for port $1, checks it and starts lighttpd -D.
+ar_lighttpd_launch() {
+	ar_lighttpd_write_conf "$1" "$AR_LIGHTTPD_SNIPPET"
+	"$LIGHTTPD" -tt -f "$AR_LIGHTTPD_DIR/lighttpd.conf" >"$AR_LIGHTTPD_DIR/check.out" 2>&1 || {
+		echo "# lighttpd rejects its config:"
+		sed 's/^/#   /' "$AR_LIGHTTPD_DIR/check.out"
+		return 1
+	}
+	"$LIGHTTPD" -D -f "$AR_LIGHTTPD_DIR/lighttpd.conf" >"$AR_LIGHTTPD_DIR/stderr.log" 2>&1 &
+	AR_FRONT_PID=$!
+}
+
 ar_start_lighttpd() {
 	ar_require "$LIGHTTPD"
 	ar_lighttpd_dirs
+	AR_LIGHTTPD_SNIPPET=$1
 	lt_nonce="antireplay-lighttpd-$$"
 	printf '%s' "$lt_nonce" >"$AR_LIGHTTPD_DIR/www/.ar-ping"
-	lt_try=0
-	# Candidate ports derived from the PID; lighttpd exits at once when the
-	# port is taken, then the next one is tried.
-	while [ $lt_try -lt 20 ]; do
-		AR_LIGHTTPD_PORT=$((20000 + ($$ * 17 + lt_try * 991 + 7) % 30000))
-		lt_try=$((lt_try + 1))
-		lt_code=$("$CURL" -s -o /dev/null -m 2 -w '%{http_code}' \
-			"http://127.0.0.1:$AR_LIGHTTPD_PORT/" 2>/dev/null)
-		[ "$lt_code" = 000 ] || continue
-		ar_lighttpd_write_conf "$AR_LIGHTTPD_PORT" "$1"
-		"$LIGHTTPD" -tt -f "$AR_LIGHTTPD_DIR/lighttpd.conf" >"$AR_LIGHTTPD_DIR/check.out" 2>&1 || {
-			echo "# lighttpd rejects its config:"
-			sed 's/^/#   /' "$AR_LIGHTTPD_DIR/check.out"
-			exit 1
-		}
-		"$LIGHTTPD" -D -f "$AR_LIGHTTPD_DIR/lighttpd.conf" \
-			>"$AR_LIGHTTPD_DIR/stderr.log" 2>&1 &
-		AR_LIGHTTPD_PID=$!
-		ar_track "$AR_LIGHTTPD_PID"
-		AR_URL=http://127.0.0.1:$AR_LIGHTTPD_PORT
-		lt_wait=0
-		while [ $lt_wait -lt 100 ]; do
-			ar_alive "$AR_LIGHTTPD_PID" || break
-			lt_body=$("$CURL" -s -m 2 "$AR_URL/.ar-ping" 2>/dev/null)
-			[ "$lt_body" = "$lt_nonce" ] && return 0
-			sleep 0.1
-			lt_wait=$((lt_wait + 1))
-		done
-		kill "$AR_LIGHTTPD_PID" 2>/dev/null
-		wait "$AR_LIGHTTPD_PID" 2>/dev/null
-		ar_untrack "$AR_LIGHTTPD_PID"
-		if grep -q 'Address already in use' "$AR_LIGHTTPD_DIR/error.log" \
-			"$AR_LIGHTTPD_DIR/stderr.log"; then
-			continue
-		fi
-		echo "# lighttpd did not start on port $AR_LIGHTTPD_PORT:"
-		sed 's/^/#   /' "$AR_LIGHTTPD_DIR/stderr.log" "$AR_LIGHTTPD_DIR/error.log"
-		exit 1
-	done
-	echo "# no free loopback port for lighttpd after $lt_try tries"
-	exit 1
+	ar_start_front lighttpd /.ar-ping "$lt_nonce" ar_lighttpd_launch \
+		"$AR_LIGHTTPD_DIR/stderr.log" "$AR_LIGHTTPD_DIR/error.log"
+	AR_LIGHTTPD_PORT=$AR_FRONT_PORT
+	AR_LIGHTTPD_PID=$AR_FRONT_PID
 }
 
 ar_stop_lighttpd() {

@@ -75,6 +75,17 @@ http {
 NGXEOF
 }
 
+# Writes nginx.conf for port $1 and starts nginx in the background.
+ar_nginx_launch() {
+	ar_nginx_write_conf "$1" "$AR_NGINX_NONCE"
+	: >"$AR_NGINX_DIR/error.log"
+	# nginx reads $NGINX as a list of inherited listening sockets (binary
+	# upgrade); make check exports NGINX as nginx's path.
+	env -u NGINX "$NGINX" -p "$AR_NGINX_DIR/" -c "$AR_NGINX_DIR/nginx.conf" \
+		-e "$AR_NGINX_DIR/error.log" &
+	AR_FRONT_PID=$!
+}
+
 ar_start_nginx() {
 	ar_require "$NGINX"
 	AR_NGINX_DIR=$AR_TMP/nginx
@@ -86,48 +97,10 @@ ar_start_nginx() {
 		exit 1
 	}
 	ar_nginx_snippet "$1" >"$AR_NGINX_DIR/antireplay.conf" || exit 1
-	ngx_nonce="antireplay-nginx-$$"
-	ngx_try=0
-	# Candidate ports derived from the PID; a port in use makes nginx exit
-	# with EADDRINUSE (after its own retries), then the next one is tried.
-	while [ $ngx_try -lt 20 ]; do
-		AR_NGINX_PORT=$((20000 + ($$ * 13 + ngx_try * 997) % 30000))
-		ngx_try=$((ngx_try + 1))
-		ngx_code=$("$CURL" -s -o /dev/null -m 2 -w '%{http_code}' \
-			"http://127.0.0.1:$AR_NGINX_PORT/" 2>/dev/null)
-		[ "$ngx_code" = 000 ] || continue
-		ar_nginx_write_conf "$AR_NGINX_PORT" "$ngx_nonce"
-		: >"$AR_NGINX_DIR/error.log"
-		# nginx reads $NGINX as a list of inherited listening sockets
-		# (binary upgrade); make check exports NGINX as nginx's path.
-		env -u NGINX "$NGINX" -p "$AR_NGINX_DIR/" -c "$AR_NGINX_DIR/nginx.conf" \
-			-e "$AR_NGINX_DIR/error.log" &
-		AR_NGINX_PID=$!
-		ar_track "$AR_NGINX_PID"
-		AR_URL=http://127.0.0.1:$AR_NGINX_PORT
-		ngx_wait=0
-		while [ $ngx_wait -lt 100 ]; do
-			if ! kill -0 "$AR_NGINX_PID" 2>/dev/null; then
-				break
-			fi
-			ngx_body=$("$CURL" -s -m 2 "$AR_URL/.ar-ping" 2>/dev/null)
-			[ "$ngx_body" = "$ngx_nonce" ] && return 0
-			grep -q '\[emerg\]' "$AR_NGINX_DIR/error.log" && break
-			sleep 0.1
-			ngx_wait=$((ngx_wait + 1))
-		done
-		kill "$AR_NGINX_PID" 2>/dev/null
-		wait "$AR_NGINX_PID" 2>/dev/null
-		ar_untrack "$AR_NGINX_PID"
-		if grep -q 'Address already in use' "$AR_NGINX_DIR/error.log"; then
-			continue
-		fi
-		echo "# nginx did not start on port $AR_NGINX_PORT:"
-		sed 's/^/#   /' "$AR_NGINX_DIR/error.log"
-		exit 1
-	done
-	echo "# no free loopback port for nginx after $ngx_try tries"
-	exit 1
+	AR_NGINX_NONCE="antireplay-nginx-$$"
+	ar_start_front nginx /.ar-ping "$AR_NGINX_NONCE" ar_nginx_launch "$AR_NGINX_DIR/error.log"
+	AR_NGINX_PORT=$AR_FRONT_PORT
+	AR_NGINX_PID=$AR_FRONT_PID
 }
 
 ar_stop_nginx() {

@@ -28,7 +28,7 @@ chmod 755 "$AR_TMP/bin" "$AR_TMP/bin/antireplay-fcgi"
 chmod 644 "$AR_TMP/antireplay.conf"
 ar_lighttpd_dirs
 APP_SOCK=$AR_LIGHTTPD_DIR/run/antireplay.sock
-ar_lighttpd_snippet "$SNIPPET" \
+ar_snippet "$SNIPPET" \
 	'"^/api/"' "\"^$AR_BASE/\"" \
 	'"/api/" =>' "\"$AR_BASE/\" =>" \
 	/usr/sbin/antireplay-fcgi "$AR_TMP/bin/antireplay-fcgi" \

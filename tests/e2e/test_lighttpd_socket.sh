@@ -20,7 +20,7 @@ ar_start_redis
 # shellcheck disable=SC2046 # one key=value per word
 ar_write_config $(ar_scenario_config) max_body=8192
 ar_start_app 4
-ar_lighttpd_snippet "$SNIPPET" /run/antireplay/antireplay.sock "$AR_APP_SOCK" \
+ar_snippet "$SNIPPET" /run/antireplay/antireplay.sock "$AR_APP_SOCK" \
 	>"$AR_TMP/antireplay-lighttpd.conf" || exit 1
 ar_start_lighttpd "$AR_TMP/antireplay-lighttpd.conf"
 echo "# lighttpd $AR_LIGHTTPD_PORT (pid $AR_LIGHTTPD_PID), app pids $AR_APP_PIDS"
