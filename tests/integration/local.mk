@@ -8,3 +8,5 @@ INTEGRATION_TESTS = \
 TESTS += $(INTEGRATION_TESTS)
 dist_check_SCRIPTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/lib.sh
+TESTS += tests/integration/test_store_guards.sh
+dist_check_SCRIPTS += tests/integration/test_store_guards.sh

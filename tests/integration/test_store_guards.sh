@@ -1,0 +1,87 @@
+#!/bin/sh
+# Guards found by review, each a defect once: nothing here may write half an
+# order or mix two clients up.
+#   - a stock value DECRBY refuses ("2.5", " 5", "1e3") is caught before any
+#     line is decremented: 500, every stock as it was, the token unused;
+#   - a foreign key where the order stream belongs: 500 before any write;
+#   - two long identities that share their first 200 bytes keep separate
+#     rate-limit counters (keys were once cut at 159 bytes);
+#   - PUT /stock with a body shorter than its Content-Length: incomplete_body;
+#   - base_path longer than a Location header can carry: a config error.
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+. "$top_srcdir/tests/lib.sh"
+
+ar_setup
+ar_start_redis
+ADMIN=guards-admin-token-0123456789
+ar_write_config "admin_token=$ADMIN" token_rate=0
+ar_start_app 2
+ORDER2='{"items":[{"sku":"A","qty":1},{"sku":"B","qty":1}]}'
+
+#### stock values DECRBY would refuse, on the second line ##################
+for bad in 2.5 " 5" 1e3 0x10 99999999999999999999; do
+	ar_redis SET ar:stock:A 5 >/dev/null
+	ar_redis SET ar:stock:B "$bad" >/dev/null
+	ar_token
+	T=$AR_TOKEN
+	ar_fcgi POST /orders "$ORDER2" HTTP_IDEMPOTENCY_KEY="$T"
+	check_error "stock B = '$bad'" 500 internal_error
+	check "stock B = '$bad': line A not decremented" 5 "$(ar_redis GET ar:stock:A)"
+	check "stock B = '$bad': no order in the stream" 0 "$(ar_redis XLEN ar:orders)"
+	ar_redis SET ar:stock:B 5 >/dev/null
+	ar_fcgi POST /orders "$ORDER2" HTTP_IDEMPOTENCY_KEY="$T"
+	check "stock B = '$bad', then fixed: the same token orders (201, not a replay)" "201 " \
+		"$AR_STATUS $(ar_header Idempotent-Replayed)"
+	ar_redis DEL ar:orders >/dev/null
+done
+
+#### a foreign key where the stream belongs ################################
+ar_redis SET ar:stock:A 5 >/dev/null
+ar_redis SET ar:stock:B 5 >/dev/null
+ar_redis SET ar:orders "not a stream" >/dev/null
+ORDERS0=$(ar_redis --scan --pattern 'ar:order:*' | wc -l)
+ar_token
+T=$AR_TOKEN
+ar_fcgi POST /orders "$ORDER2" HTTP_IDEMPOTENCY_KEY="$T"
+check_error "ar:orders is a string" 500 internal_error
+check "ar:orders is a string: stock A untouched" 5 "$(ar_redis GET ar:stock:A)"
+check "ar:orders is a string: no order stored" "$ORDERS0" \
+	"$(ar_redis --scan --pattern 'ar:order:*' | wc -l)"
+ar_redis DEL ar:orders >/dev/null
+ar_fcgi POST /orders "$ORDER2" HTTP_IDEMPOTENCY_KEY="$T"
+check "then the same token orders" 201 "$AR_STATUS"
+
+#### PUT /stock with a short body ##########################################
+printf '{"available": 7}' | env -i REQUEST_METHOD=PUT REQUEST_URI=/stock/C SCRIPT_NAME=/stock/C \
+	CONTENT_TYPE=application/json CONTENT_LENGTH=40 HTTP_AUTHORIZATION="Bearer $ADMIN" \
+	"$CGI_FCGI" -bind -connect "$AR_APP_SOCK" >"$AR_TMP/put.out" 2>/dev/null
+ar_parse "$AR_TMP/put.out"
+check_error "PUT /stock with 16 of 40 bytes" 400 incomplete_body
+check "no stock record written" "" "$(ar_redis GET ar:stock:C)"
+
+#### long identities keep their own rate-limit counters ####################
+ar_stop_app
+ar_write_config "admin_token=$ADMIN" token_rate=1 bind=header:X-User
+ar_start_app 1
+LONG=$(printf '%0200d' 0 | tr 0 u)
+ar_token HTTP_X_USER="${LONG}alice"
+check "a 205-byte identity gets its token" 201 "$AR_STATUS"
+ar_token HTTP_X_USER="${LONG}bob"
+check "another identity with the same first 200 bytes is not limited" 201 "$AR_STATUS"
+ar_token HTTP_X_USER="${LONG}alice"
+check "the first identity's second token is limited" 429 "$AR_STATUS"
+
+#### base_path bounded by what a Location header carries ###################
+P129=/$(printf '%0128d' 0 | tr 0 p)
+printf 'base_path = %s\n' "$P129" >"$AR_TMP/long.conf"
+if "$ANTIREPLAY_BIN" --check-config -c "$AR_TMP/long.conf" >"$AR_TMP/long.out" 2>&1; then
+	not_ok "a 129-character base_path is refused"
+else
+	check_contains "a 129-character base_path is refused" "long.conf:1: key 'base_path'" \
+		"$(cat "$AR_TMP/long.out")"
+fi
+printf 'base_path = %s\n' "${P129%p}" >"$AR_TMP/ok.conf"
+"$ANTIREPLAY_BIN" --check-config -c "$AR_TMP/ok.conf" >/dev/null 2>&1
+check "a 128-character base_path is fine" 0 "$?"
+
+ar_done
