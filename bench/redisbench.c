@@ -1,0 +1,281 @@
+/* redisbench.c: what Redis costs alone, for bench/run. Calls the app's own
+ * Lua scripts (lua/issue_token.lua, lua/submit_order.lua) with EVALSHA and
+ * the same keys and arguments as src/store.c, over a unix socket, with
+ * fresh tokens:
+ *
+ *   redisbench SOCK LUA_DIR MODE N DEPTH [LINES]
+ *
+ * MODE   tokens  issue_token for N fresh tokens (token_rate 0)
+ *        orders  submit_order for N fresh tokens (SET tok "t" first,
+ *                pipelined, not timed), LINES lines of qty 1 on SKU-1..
+ *        replay  submit_order N times with one used token
+ * DEPTH  commands in flight: 1 gives the round trip of one call (p50/p99),
+ *        32 keeps Redis busy (calls/s = what one Redis core can do).
+ *
+ * Prints: REDIS calls=N calls_per_s=X p50_us=P p99_us=Q
+ * (with DEPTH > 1 the latencies are those of a batch of DEPTH calls).
+ * Any reply other than the expected result exits 1. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+
+#define MAX_LINES 50
+#define MAX_ARGS (3 + 4 + MAX_LINES + 6 + 2 * MAX_LINES)
+
+static redisContext *ctx;
+static char sha_issue[41], sha_submit[41];
+
+static double now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static void die(const char *what, redisReply *r)
+{
+	fprintf(stderr, "redisbench: %s: %s\n", what,
+	        r ? (r->type == REDIS_REPLY_ERROR || r->type == REDIS_REPLY_STRING ||
+	                     r->type == REDIS_REPLY_STATUS
+	                 ? r->str
+	                 : "unexpected reply type")
+	          : ctx->errstr);
+	exit(1);
+}
+
+static void load(const char *dir, const char *name, char sha[41])
+{
+	char path[4096];
+	static char src[65536];
+	FILE *f;
+	size_t n;
+	redisReply *r;
+
+	snprintf(path, sizeof path, "%s/%s.lua", dir, name);
+	f = fopen(path, "r");
+	if (!f) {
+		perror(path);
+		exit(1);
+	}
+	n = fread(src, 1, sizeof src - 1, f);
+	fclose(f);
+	src[n] = '\0';
+	r = redisCommand(ctx, "SCRIPT LOAD %b", src, n);
+	if (!r || r->type != REDIS_REPLY_STRING || r->len != 40)
+		die("SCRIPT LOAD", r);
+	memcpy(sha, r->str, 41);
+	freeReplyObject(r);
+}
+
+static void token(char out[37], const char *tag, unsigned long i)
+{
+	/* A v4-shaped UUID, unique per run (tag) and call. */
+	snprintf(out, 37, "%.8s-%04lx-4%03lx-8%03lx-%012lx", tag, (i >> 40) & 0xffff,
+	         (i >> 28) & 0xfff, (i >> 16) & 0xfff, i & 0xffffffffffffUL);
+}
+
+struct call {
+	int argc;
+	const char *argv[MAX_ARGS];
+	size_t len[MAX_ARGS];
+	char keys[4 + MAX_LINES][64];
+	char nums[MAX_LINES][8];
+	char skus[MAX_LINES][16];
+	char order_id[37];
+	char canonical[64 + MAX_LINES * 16];
+	char json[256 + MAX_LINES * 32];
+};
+
+static void push(struct call *c, const char *s)
+{
+	c->argv[c->argc] = s;
+	c->len[c->argc] = strlen(s);
+	c->argc++;
+}
+
+static void build_issue(struct call *c, const char *tok)
+{
+	c->argc = 0;
+	push(c, "EVALSHA");
+	push(c, sha_issue);
+	push(c, "3");
+	push(c, "ar:rate:a:127.0.0.1");
+	snprintf(c->keys[0], sizeof c->keys[0], "ar:tok:%s", tok);
+	push(c, c->keys[0]);
+	push(c, "ar:metrics");
+	push(c, "0");
+	push(c, "3600");
+	push(c, "");
+}
+
+static void build_submit(struct call *c, const char *tok, const char *order_id, int lines)
+{
+	static char nkeys[8];
+	size_t off;
+
+	c->argc = 0;
+	push(c, "EVALSHA");
+	push(c, sha_submit);
+	snprintf(nkeys, sizeof nkeys, "%d", 4 + lines);
+	push(c, nkeys);
+	snprintf(c->keys[0], sizeof c->keys[0], "ar:tok:%s", tok);
+	push(c, c->keys[0]);
+	snprintf(c->keys[1], sizeof c->keys[1], "ar:order:%s", order_id);
+	push(c, c->keys[1]);
+	push(c, "ar:orders");
+	push(c, "ar:metrics");
+	for (int i = 0; i < lines; i++) {
+		snprintf(c->skus[i], sizeof c->skus[i], "SKU-%d", i + 1);
+		snprintf(c->keys[4 + i], sizeof c->keys[4 + i], "ar:stock:SKU-%d", i + 1);
+		push(c, c->keys[4 + i]);
+	}
+	push(c, "");
+	off = (size_t)snprintf(c->canonical, sizeof c->canonical, "v1\n");
+	for (int i = 0; i < lines; i++)
+		off += (size_t)snprintf(c->canonical + off, sizeof c->canonical - off, "%s 1\n",
+		                        c->skus[i]);
+	snprintf(c->canonical + off, sizeof c->canonical - off, "c-");
+	push(c, c->canonical);
+	push(c, "86400");
+	push(c, "replay");
+	snprintf(c->order_id, sizeof c->order_id, "%s", order_id);
+	push(c, c->order_id);
+	off = (size_t)snprintf(c->json, sizeof c->json, "{\"order_id\":\"%s\",\"status\":\"created\",\"items\":[",
+	                       order_id);
+	for (int i = 0; i < lines; i++)
+		off += (size_t)snprintf(c->json + off, sizeof c->json - off, "%s{\"sku\":\"%s\",\"qty\":1}",
+		                        i ? "," : "", c->skus[i]);
+	snprintf(c->json + off, sizeof c->json - off,
+	         "],\"created_at\":\"2026-11-27T05:44:47.123Z\"}");
+	push(c, c->json);
+	for (int i = 0; i < lines; i++) {
+		snprintf(c->nums[i], sizeof c->nums[i], "1");
+		push(c, c->nums[i]);
+	}
+	for (int i = 0; i < lines; i++)
+		push(c, c->skus[i]);
+}
+
+static void check(redisReply *r, const char *mode)
+{
+	if (!r)
+		die(mode, r);
+	if (strcmp(mode, "tokens") == 0) {
+		if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+		    r->element[0]->type != REDIS_REPLY_INTEGER || r->element[0]->integer != 1)
+			die("issue_token did not issue", r);
+		return;
+	}
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 6 ||
+	    r->element[0]->type != REDIS_REPLY_STRING)
+		die("submit_order", r);
+	if (strcmp(r->element[0]->str, strcmp(mode, "orders") == 0 ? "created" : "replayed") != 0) {
+		fprintf(stderr, "redisbench: %s: result %s\n", mode, r->element[0]->str);
+		exit(1);
+	}
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode;
+	long n, depth, lines = 1;
+	char tag[9], tok[37], oid[37];
+	struct call *c = calloc(1, sizeof *c);
+	double *lat, t0, t1;
+	long nbatches, b = 0;
+	redisReply *r;
+
+	if (argc < 6) {
+		fprintf(stderr, "usage: redisbench SOCK LUA_DIR tokens|orders|replay N DEPTH [LINES]\n");
+		return 2;
+	}
+	mode = argv[3];
+	n = atol(argv[4]);
+	depth = atol(argv[5]);
+	if (argc > 6)
+		lines = atol(argv[6]);
+	if (n < 1 || depth < 1 || lines < 1 || lines > MAX_LINES)
+		return 2;
+	ctx = redisConnectUnix(argv[1]);
+	if (!ctx || ctx->err)
+		die("connect", NULL);
+	load(argv[2], "issue_token", sha_issue);
+	load(argv[2], "submit_order", sha_submit);
+	snprintf(tag, sizeof tag, "%08lx", ((unsigned long)time(NULL) ^ (unsigned long)getpid() << 16) & 0xffffffffUL);
+	for (int i = 1; i <= lines; i++) {
+		r = redisCommand(ctx, "SET ar:stock:SKU-%d 2000000000", i);
+		if (!r)
+			die("SET stock", r);
+		freeReplyObject(r);
+	}
+
+	if (strcmp(mode, "orders") == 0) {
+		/* The tokens, as issue_token.lua leaves them, outside the clock. */
+		for (long i = 0; i < n; i++) {
+			token(tok, tag, (unsigned long)i);
+			redisAppendCommand(ctx, "SET ar:tok:%s t EX 3600", tok);
+			if ((i + 1) % 1000 == 0 || i == n - 1) {
+				for (long j = i - i % 1000; j <= i; j++) {
+					if (redisGetReply(ctx, (void **)&r) != REDIS_OK)
+						die("SET token", NULL);
+					freeReplyObject(r);
+				}
+			}
+		}
+	} else if (strcmp(mode, "replay") == 0) {
+		token(tok, tag, 0);
+		r = redisCommand(ctx, "SET ar:tok:%s t EX 3600", tok);
+		freeReplyObject(r);
+		token(oid, "0rder000", 0);
+		build_submit(c, tok, oid, (int)lines);
+		r = redisCommandArgv(ctx, c->argc, c->argv, c->len);
+		check(r, "orders");
+		freeReplyObject(r);
+	} else if (strcmp(mode, "tokens") != 0) {
+		fprintf(stderr, "redisbench: unknown mode %s\n", mode);
+		return 2;
+	}
+
+	nbatches = (n + depth - 1) / depth;
+	lat = calloc((size_t)nbatches, sizeof *lat);
+	t0 = now_us();
+	for (long i = 0; i < n; i += depth, b++) {
+		long m = n - i < depth ? n - i : depth;
+		double s = now_us();
+		for (long j = 0; j < m; j++) {
+			unsigned long k = (unsigned long)(i + j);
+			if (strcmp(mode, "tokens") == 0) {
+				token(tok, tag, k + 0x100000000UL);
+				build_issue(c, tok);
+			} else if (strcmp(mode, "orders") == 0) {
+				token(tok, tag, k);
+				token(oid, tag, k + 0x200000000UL);
+				build_submit(c, tok, oid, (int)lines);
+			} /* replay: c already holds the call */
+			redisAppendCommandArgv(ctx, c->argc, c->argv, c->len);
+		}
+		for (long j = 0; j < m; j++) {
+			if (redisGetReply(ctx, (void **)&r) != REDIS_OK)
+				die(mode, NULL);
+			check(r, mode);
+			freeReplyObject(r);
+		}
+		lat[b] = now_us() - s;
+	}
+	t1 = now_us();
+	qsort(lat, (size_t)nbatches, sizeof *lat, cmp_double);
+	printf("REDIS calls=%ld calls_per_s=%.1f p50_us=%.1f p99_us=%.1f\n", n, n / ((t1 - t0) / 1e6),
+	       lat[nbatches / 2], lat[(long)(nbatches * 0.99) < nbatches ? (long)(nbatches * 0.99) : nbatches - 1]);
+	redisFree(ctx);
+	return 0;
+}
