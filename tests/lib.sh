@@ -119,18 +119,33 @@ ar_alive() {
 	return 0
 }
 
+# ar_stop_pid PID [SIGNAL] [TENTHS]: sends SIGNAL (default TERM; 0 sends
+# nothing) to PID, waits at most TENTHS tenths of a second (default 100)
+# until it is gone (a zombie counts as gone), reaps it if it is our child and
+# stops tracking it. Returns 0 when it is gone.
+ar_stop_pid() {
+	_sp_pid=$1 _sp_max=${3:-100}
+	kill -"${2:-TERM}" "$_sp_pid" 2>/dev/null
+	_sp_i=0
+	while ar_alive "$_sp_pid" && [ $_sp_i -lt "$_sp_max" ]; do
+		sleep 0.1
+		_sp_i=$((_sp_i + 1))
+	done
+	ar_untrack "$_sp_pid"
+	if ar_alive "$_sp_pid"; then
+		return 1
+	fi
+	wait "$_sp_pid" 2>/dev/null
+	return 0
+}
+
 ar_cleanup() {
 	for pid in $AR_PIDS; do
 		kill "$pid" 2>/dev/null
 		kill -CONT "$pid" 2>/dev/null # a test may have stopped it
 	done
 	for pid in $AR_PIDS; do
-		i=0
-		while ar_alive "$pid" && [ $i -lt 50 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		kill -9 "$pid" 2>/dev/null
+		ar_stop_pid "$pid" 0 50 || kill -9 "$pid" 2>/dev/null
 	done
 	ar_sanitizer_reports || _rc=1
 	if [ -n "${AR_TMP:-}" ] && [ -z "${AR_KEEP_TMP:-}" ]; then
@@ -226,13 +241,7 @@ ar_launch_redis() {
 }
 
 ar_stop_redis() {
-	kill "$AR_REDIS_PID" 2>/dev/null
-	i=0
-	while ar_alive "$AR_REDIS_PID" && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	ar_untrack "$AR_REDIS_PID"
+	ar_stop_pid "$AR_REDIS_PID"
 }
 
 ar_restart_redis() {
@@ -275,14 +284,7 @@ ar_start_app() {
 
 ar_stop_app() {
 	for pid in $AR_APP_PIDS; do kill "$pid" 2>/dev/null; done
-	for pid in $AR_APP_PIDS; do
-		i=0
-		while ar_alive "$pid" && [ $i -lt 50 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		ar_untrack "$pid"
-	done
+	for pid in $AR_APP_PIDS; do ar_stop_pid "$pid" 0 50; done
 	AR_APP_PIDS=""
 }
 
@@ -598,14 +600,7 @@ ar_valgrind_reports() {
 AR_FAULT_RETRIES=${AR_FAULT_RETRIES:-100}
 
 ar_kill_redis() {
-	kill -9 "$AR_REDIS_PID" 2>/dev/null
-	_i=0
-	while ar_alive "$AR_REDIS_PID" && [ $_i -lt 100 ]; do
-		sleep 0.05
-		_i=$((_i + 1))
-	done
-	wait "$AR_REDIS_PID" 2>/dev/null
-	ar_untrack "$AR_REDIS_PID"
+	ar_stop_pid "$AR_REDIS_PID" KILL
 }
 
 ar_fault_request() {
@@ -902,9 +897,7 @@ ar_start_front() {
 			sleep 0.1
 			fr_wait=$((fr_wait + 1))
 		done
-		kill "$AR_FRONT_PID" 2>/dev/null
-		wait "$AR_FRONT_PID" 2>/dev/null
-		ar_untrack "$AR_FRONT_PID"
+		ar_stop_pid "$AR_FRONT_PID"
 		if grep -qs 'Address already in use' "$@"; then
 			continue
 		fi

@@ -174,13 +174,7 @@ ar_apache_children() {
 
 ar_stop_apache() {
 	ap_left=$(ar_apache_children)
-	kill "$AR_APACHE_PID" 2>/dev/null
-	ap_wait=0
-	while kill -0 "$AR_APACHE_PID" 2>/dev/null && [ $ap_wait -lt 100 ]; do
-		sleep 0.1
-		ap_wait=$((ap_wait + 1))
-	done
-	ar_untrack "$AR_APACHE_PID"
+	ar_stop_pid "$AR_APACHE_PID"
 	# mod_fcgid stops its processes on the way out; make sure.
 	for pid in $ap_left; do
 		ar_alive "$pid" && kill -9 "$pid" 2>/dev/null

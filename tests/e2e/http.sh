@@ -97,3 +97,17 @@ check_every_response() {
 		not_ok "Content-Length missing on:$H_NO_LENGTH"
 	fi
 }
+
+# ar_http_until STATUS METHOD PATH [curl args...]: repeats the request
+# (every 0.1 s, at most 5 s) until it answers STATUS; the last answer stays.
+ar_http_until() {
+	hu_want=$1
+	shift
+	hu_n=0
+	ar_http "$@"
+	while [ "$H_STATUS" != "$hu_want" ] && [ $hu_n -lt 50 ]; do
+		sleep 0.1
+		ar_http "$@"
+		hu_n=$((hu_n + 1))
+	done
+}

@@ -104,11 +104,5 @@ ar_start_nginx() {
 }
 
 ar_stop_nginx() {
-	kill "$AR_NGINX_PID" 2>/dev/null
-	ngx_wait=0
-	while kill -0 "$AR_NGINX_PID" 2>/dev/null && [ $ngx_wait -lt 100 ]; do
-		sleep 0.1
-		ngx_wait=$((ngx_wait + 1))
-	done
-	ar_untrack "$AR_NGINX_PID"
+	ar_stop_pid "$AR_NGINX_PID"
 }

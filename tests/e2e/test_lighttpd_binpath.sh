@@ -75,22 +75,7 @@ done
 check "one socket per process: socket-0 .. socket-3" " 0 1 2 3" "$socks"
 check "sockets owned by lighttpd's user" "$(ar_lighttpd_user)" "$(stat -c %U "$APP_SOCK-0")"
 
-# A POST without Content-Length never reaches the app; the wrapper sends
-# "Content-Length: 0" for the scenario's bodiless POSTs, as browsers do.
-code=$("$CURL" -s -o /dev/null -w '%{http_code}' -X POST "$AR_URL$AR_BASE/tokens")
-check "POST without Content-Length: lighttpd's 411" 411 "$code"
-ar_lighttpd_curl_cl0
-
-# The 8 KiB header cap (see test_lighttpd_socket.sh): 6 KB + a 1 KB Cookie.
-SC_COOKIE_BYTES=1024
-ar_scenario_run
-# A chunked body still arriving when the request starts (two chunks 0.5 s
-# apart): lighttpd buffers it (server.stream-request-body = 0) and sends
-# CONTENT_LENGTH. With streaming on, lighttpd answers 411 to it instead.
-sc_token
-ar_lighttpd_slow_order "$SC_TOKEN"
-check_status "a chunked body sent slowly" 201
-check "slow chunked body: all of it arrived" slow "$(h_json '.customer')"
+ar_lighttpd_scenario
 
 check_every_response
 

@@ -85,13 +85,7 @@ check "503 Retry-After" 1 "$(h_header Retry-After)"
 sc_order "$t" '{"items":[{"sku":"SKU-5","qty":1}]}'
 check_status "POST /orders with Redis down" 503 unavailable
 ar_restart_redis
-n=0
-ar_http GET "$AR_BASE/healthz"
-while [ "$H_STATUS" != 200 ] && [ $n -lt 50 ]; do
-	sleep 0.1
-	ar_http GET "$AR_BASE/healthz"
-	n=$((n + 1))
-done
+ar_http_until 200 GET "$AR_BASE/healthz"
 check_status "GET /healthz after Redis is back" 200
 ar_http GET "$AR_BASE/orders/$SC_ORDER1"
 check_status "the first order survived the Redis restart (AOF)" 200
@@ -188,13 +182,7 @@ else
 	not_ok "overload: no EAGAIN on connect() in nginx's error log"
 fi
 check "overload: Cache-Control: no-store on nginx's 502 and 504" "" "$nocache"
-n=0
-ar_http GET "$AR_BASE/healthz"
-while [ "$H_STATUS" != 200 ] && [ $n -lt 50 ]; do
-	sleep 0.1
-	ar_http GET "$AR_BASE/healthz"
-	n=$((n + 1))
-done
+ar_http_until 200 GET "$AR_BASE/healthz"
 check_status "the worker serves again once resumed" 200
 for pid in $AR_APP_PIDS; do
 	if ar_alive "$pid"; then

@@ -22,12 +22,7 @@ ar_setup
 # At exit stop multiwatch first, so it cannot respawn a worker after
 # ar_kill_workers has run.
 cve_cleanup() {
-	kill "$AR_MW_PID" 2>/dev/null
-	i=0
-	while ar_alive "$AR_MW_PID" && [ $i -lt 30 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	[ -z "$AR_MW_PID" ] || ar_stop_pid "$AR_MW_PID" TERM 30
 	ar_kill_workers
 	ar_cleanup
 }
