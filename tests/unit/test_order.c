@@ -57,46 +57,78 @@ static const char *status_name(enum order_parse_status st)
 	return st == ORDER_PARSED ? "ORDER_PARSED" : "ORDER_BAD_SYNTAX";
 }
 
-static enum order_parse_status parse_json(const char *body, size_t len, struct order_input *in)
+/* One of the two body parsers, with in zeroed first. */
+struct parser {
+	const char *name;
+	enum order_parse_status (*parse)(const char *body, size_t len, struct order_input *in);
+};
+
+static const struct parser json_parser = {"JSON", order_parse_json};
+static const struct parser form_parser = {"form", order_parse_form};
+
+static enum order_parse_status run_parser(const struct parser *p, const char *body, size_t len,
+                                          struct order_input *in)
 {
 	memset(in, 0, sizeof *in);
-	return order_parse_json(body, len, in);
+	return p->parse(body, len, in);
+}
+
+static enum order_parse_status parse_json(const char *body, size_t len, struct order_input *in)
+{
+	return run_parser(&json_parser, body, len, in);
 }
 
 static enum order_parse_status parse_form(const char *body, size_t len, struct order_input *in)
 {
-	memset(in, 0, sizeof *in);
-	return order_parse_form(body, len, in);
+	return run_parser(&form_parser, body, len, in);
 }
 
-/* The JSON body parses and passes every rule; in is left for the caller. */
-static void json_valid(const char *body, struct order_input *in)
+/* The body parses and passes every rule; in is left for the caller. */
+static void parsed_valid(const struct parser *p, const char *body, struct order_input *in)
 {
-	enum order_parse_status st = parse_json(body, strlen(body), in);
+	enum order_parse_status st = run_parser(p, body, strlen(body), in);
 
 	if (st != ORDER_PARSED || !in->valid)
-		fail_msg("want a valid order from %.300s: got %s, valid %d, why \"%s\"", body,
-		         status_name(st), in->valid, in->why);
+		fail_msg("want a valid order from %s %.300s: got %s, valid %d, why \"%s\"", p->name,
+		         body, status_name(st), in->valid, in->why);
 }
 
-static void expect_json_valid(const char *body)
+static void expect_valid(const struct parser *p, const char *body)
 {
 	struct order_input in;
 
-	json_valid(body, &in);
+	parsed_valid(p, body, &in);
 	order_input_free(&in);
 }
 
-/* The JSON body parses but breaks an order rule (invalid_order). */
-static void expect_json_invalid(const char *body)
+/* The body parses but breaks an order rule (invalid_order). */
+static void expect_invalid_len(const struct parser *p, const char *body, size_t len)
 {
 	struct order_input in;
-	enum order_parse_status st = parse_json(body, strlen(body), &in);
+	enum order_parse_status st = run_parser(p, body, len, &in);
 
 	if (st != ORDER_PARSED || in.valid)
-		fail_msg("want invalid_order from %.300s: got %s, valid %d", body, status_name(st),
-		         in.valid);
+		fail_msg("want invalid_order from %s %.*s: got %s, valid %d", p->name, (int)len, body,
+		         status_name(st), in.valid);
 	assert_true(in.why[0] != '\0');
+	order_input_free(&in);
+}
+
+/* The body's token member or field, and the order stays valid: the token
+ * never makes the order itself invalid. */
+static void expect_token(const struct parser *p, const char *body, enum token_status want,
+                         const char *want_token)
+{
+	struct order_input in;
+	enum order_parse_status st = run_parser(p, body, strlen(body), &in);
+
+	assert_int_equal(st, ORDER_PARSED);
+	if (in.body_token != want)
+		fail_msg("%s %s: body_token %d, want %d", p->name, body, (int)in.body_token,
+		         (int)want);
+	if (want_token != NULL)
+		assert_string_equal(in.token, want_token);
+	assert_int_equal(in.valid, 1);
 	order_input_free(&in);
 }
 
@@ -117,66 +149,44 @@ static void expect_json_syntax_s(const char *body)
 	expect_json_syntax(body, strlen(body));
 }
 
-static void expect_json_token(const char *body, enum token_status want, const char *want_token)
+static void json_valid(const char *body, struct order_input *in)
 {
-	struct order_input in;
-	enum order_parse_status st = parse_json(body, strlen(body), &in);
-
-	assert_int_equal(st, ORDER_PARSED);
-	if (in.body_token != want)
-		fail_msg("body %s: body_token %d, want %d", body, (int)in.body_token, (int)want);
-	if (want_token != NULL)
-		assert_string_equal(in.token, want_token);
-	/* The token never makes the order itself invalid. */
-	assert_int_equal(in.valid, 1);
-	order_input_free(&in);
+	parsed_valid(&json_parser, body, in);
 }
 
 static void form_valid(const char *body, struct order_input *in)
 {
-	enum order_parse_status st = parse_form(body, strlen(body), in);
+	parsed_valid(&form_parser, body, in);
+}
 
-	if (st != ORDER_PARSED || !in->valid)
-		fail_msg("want a valid order from form %.300s: got %s, valid %d, why \"%s\"", body,
-		         status_name(st), in->valid, in->why);
+static void expect_json_valid(const char *body)
+{
+	expect_valid(&json_parser, body);
 }
 
 static void expect_form_valid(const char *body)
 {
-	struct order_input in;
-
-	form_valid(body, &in);
-	order_input_free(&in);
+	expect_valid(&form_parser, body);
 }
 
-static void expect_form_invalid_len(const char *body, size_t len)
+static void expect_json_invalid(const char *body)
 {
-	struct order_input in;
-	enum order_parse_status st = parse_form(body, len, &in);
-
-	if (st != ORDER_PARSED || in.valid)
-		fail_msg("want invalid_order from form %.*s: got %s, valid %d", (int)len, body,
-		         status_name(st), in.valid);
-	assert_true(in.why[0] != '\0');
-	order_input_free(&in);
+	expect_invalid_len(&json_parser, body, strlen(body));
 }
 
 static void expect_form_invalid(const char *body)
 {
-	expect_form_invalid_len(body, strlen(body));
+	expect_invalid_len(&form_parser, body, strlen(body));
+}
+
+static void expect_json_token(const char *body, enum token_status want, const char *want_token)
+{
+	expect_token(&json_parser, body, want, want_token);
 }
 
 static void expect_form_token(const char *body, enum token_status want, const char *want_token)
 {
-	struct order_input in;
-	enum order_parse_status st = parse_form(body, strlen(body), &in);
-
-	assert_int_equal(st, ORDER_PARSED);
-	if (in.body_token != want)
-		fail_msg("form %s: body_token %d, want %d", body, (int)in.body_token, (int)want);
-	if (want_token != NULL)
-		assert_string_equal(in.token, want_token);
-	order_input_free(&in);
+	expect_token(&form_parser, body, want, want_token);
 }
 
 /* ---- SKU syntax ---- */
