@@ -6,8 +6,9 @@
 -- ARGV[3] the identity the token is bound to ("" when unbound)
 --
 -- Returns {1, 0} when issued, {0, seconds left in the window} when limited.
--- The token's value is "t" .. identity: "t" marks a token not yet used;
--- submit_order.lua replaces it with "o" .. the recorded outcome.
+-- An unused token's value is '1' when it is bound to no one (Redis keeps
+-- small integers shared: no value is allocated per token) or 't' ..
+-- identity; submit_order.lua replaces it with 'o' .. the recorded outcome.
 
 local limit = tonumber(ARGV[1])
 if limit > 0 then
@@ -25,6 +26,6 @@ if limit > 0 then
     return {0, math.max(1, math.ceil(left_ms / 1000))}
   end
 end
-redis.call('SET', KEYS[2], 't' .. ARGV[3], 'EX', ARGV[2])
+redis.call('SET', KEYS[2], ARGV[3] == '' and '1' or 't' .. ARGV[3], 'EX', ARGV[2])
 redis.pcall('HINCRBY', KEYS[3], 'tokens_issued', 1)
 return {1, 0}

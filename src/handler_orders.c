@@ -11,6 +11,7 @@
 #include "identity.h"
 #include "log.h"
 #include "order.h"
+#include "strbuf.h"
 #include "token.h"
 #include "util.h"
 
@@ -179,15 +180,19 @@ static void submit(struct ar_app *app, const struct ar_request *req, struct orde
 	clock_gettime(CLOCK_REALTIME, &now);
 	util_format_rfc3339_ms(&now, created_at);
 
-	struct store_submission sub = {.token = token, .identity = identity, .order = &in->order};
-	sub.order_id = order_id;
-	char *canonical = order_canonical(&in->order);
-	char *json = order_to_json(&in->order, order_id, created_at, &sub.order_json_len);
-	sub.canonical = canonical;
-	sub.order_json = json;
+	struct strbuf canonical = STRBUF_INIT, json = STRBUF_INIT;
+	order_canonical(&in->order, &canonical);
+	order_write_json(&in->order, order_id, created_at, &json);
+	struct store_submission sub = {.token = token,
+	                               .identity = identity,
+	                               .order = &in->order,
+	                               .canonical = canonical.data,
+	                               .order_id = order_id,
+	                               .order_json = json.data,
+	                               .order_json_len = json.len};
 	enum store_status st = store_submit_order(app->store, &sub, &res);
-	free(canonical);
-	free(json);
+	strbuf_free(&canonical);
+	strbuf_free(&json);
 	if (st != STORE_OK) {
 		/* On a timeout the script may have run: the retry with the same
 		 * token gets the recorded outcome, so stock still moves once. */

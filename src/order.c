@@ -295,46 +295,49 @@ static int item_cmp(const void *a, const void *b)
 	return strcmp(((const struct order_item *)a)->sku, ((const struct order_item *)b)->sku);
 }
 
-char *order_canonical(const struct order *o)
+void order_canonical(const struct order *o, struct strbuf *out)
 {
 	struct order_item sorted[ORDER_MAX_ITEMS];
-	size_t cap = 8 + o->n_items * (ORDER_SKU_MAX + 8) + 2 +
-	             (o->customer ? strlen(o->customer) : 0) + 1;
-	char *out = xmalloc(cap);
-	size_t off = 0;
 
 	memcpy(sorted, o->items, o->n_items * sizeof sorted[0]);
 	qsort(sorted, o->n_items, sizeof sorted[0], item_cmp);
-	off += (size_t)snprintf(out + off, cap - off, "v1\n");
-	for (size_t i = 0; i < o->n_items; i++)
-		off += (size_t)snprintf(out + off, cap - off, "%s %d\n", sorted[i].sku, sorted[i].qty);
-	if (o->customer)
-		snprintf(out + off, cap - off, "c:%s", o->customer);
-	else
-		snprintf(out + off, cap - off, "c-");
-	return out;
+	strbuf_puts(out, "v1\n");
+	for (size_t i = 0; i < o->n_items; i++) {
+		strbuf_puts(out, sorted[i].sku);
+		strbuf_putc(out, ' ');
+		strbuf_put_int(out, sorted[i].qty);
+		strbuf_putc(out, '\n');
+	}
+	if (o->customer) {
+		strbuf_puts(out, "c:");
+		strbuf_puts(out, o->customer);
+	} else {
+		strbuf_puts(out, "c-");
+	}
 }
 
-char *order_to_json(const struct order *o, const char *order_id, const char *created_at,
-                    size_t *len)
+/* Written directly, not through a jansson tree: this runs for every
+ * submission. SKUs, the id and the timestamp need no escaping (their
+ * syntax is checked or ours); the customer is escaped as jansson would. */
+void order_write_json(const struct order *o, const char *order_id, const char *created_at,
+                      struct strbuf *out)
 {
-	json_t *obj = json_object();
-	json_t *items = json_array();
-	char *text;
-
-	json_object_set_new(obj, "order_id", json_string(order_id));
-	json_object_set_new(obj, "status", json_string("created"));
-	for (size_t i = 0; i < o->n_items; i++)
-		json_array_append_new(items, json_pack("{s:s, s:i}", "sku", o->items[i].sku, "qty",
-		                                       o->items[i].qty));
-	json_object_set_new(obj, "items", items);
-	if (o->customer)
-		json_object_set_new(obj, "customer", json_string(o->customer));
-	json_object_set_new(obj, "created_at", json_string(created_at));
-	text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(obj);
-	if (!text)
-		abort(); /* jansson fails here only when out of memory */
-	*len = strlen(text);
-	return text;
+	strbuf_puts(out, "{\"order_id\":\"");
+	strbuf_puts(out, order_id);
+	strbuf_puts(out, "\",\"status\":\"created\",\"items\":[");
+	for (size_t i = 0; i < o->n_items; i++) {
+		strbuf_puts(out, i ? ",{\"sku\":\"" : "{\"sku\":\"");
+		strbuf_puts(out, o->items[i].sku);
+		strbuf_puts(out, "\",\"qty\":");
+		strbuf_put_int(out, o->items[i].qty);
+		strbuf_putc(out, '}');
+	}
+	strbuf_putc(out, ']');
+	if (o->customer) {
+		strbuf_puts(out, ",\"customer\":");
+		strbuf_put_json_string(out, o->customer, strlen(o->customer));
+	}
+	strbuf_puts(out, ",\"created_at\":\"");
+	strbuf_puts(out, created_at);
+	strbuf_puts(out, "\"}");
 }

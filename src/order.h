@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 
+#include "strbuf.h"
 #include "token.h"
 
 #define ORDER_MAX_ITEMS 50
@@ -55,15 +56,14 @@ enum order_parse_status order_parse_form(const char *body, size_t len, struct or
 
 void order_input_free(struct order_input *in);
 
-/* The canonical form: items sorted by sku, then the customer. Two bodies
- * that mean the same order give the same string. Returns a malloc'd
- * string (caller frees). */
-char *order_canonical(const struct order *o);
+/* Appends the canonical form to out: items sorted by sku, then the
+ * customer. Two bodies that mean the same order give the same string. */
+void order_canonical(const struct order *o, struct strbuf *out);
 
-/* The order representation, compact JSON, members in contract order:
- * order_id, status, items (request order), customer (if any), created_at.
- * Returns a malloc'd string (caller frees) and its length in *len. */
-char *order_to_json(const struct order *o, const char *order_id, const char *created_at,
-                    size_t *len);
+/* Appends the order representation to out: compact JSON, members in
+ * contract order (order_id, status, items in request order, customer if
+ * any, created_at), byte for byte what jansson's compact dump gives. */
+void order_write_json(const struct order *o, const char *order_id, const char *created_at,
+                      struct strbuf *out);
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "strbuf.h"
 #include "util.h"
 
 struct error_entry {
@@ -164,29 +165,44 @@ const char *response_reason(int status)
 	}
 }
 
+/* Appends s[0..n) at *off if it fits in len; -1 (and nothing written) if not. */
+static int put(char *buf, size_t len, size_t *off, const char *s, size_t n)
+{
+	if (n > len - *off)
+		return -1;
+	memcpy(buf + *off, s, n);
+	*off += n;
+	return 0;
+}
+
+static int put_str(char *buf, size_t len, size_t *off, const char *s)
+{
+	return put(buf, len, off, s, strlen(s));
+}
+
+/* Built with memcpy, not snprintf: it runs for every response. */
 size_t response_render_head(const struct ar_response *resp, char *buf, size_t len)
 {
+	char num[21];
 	size_t off = 0;
-	int n;
+	int bad = 0;
 
-	n = snprintf(buf, len,
-	             "Status: %d %s\r\nContent-Type: %s\r\nCache-Control: no-store\r\n"
-	             "Content-Length: %lu\r\n",
-	             resp->status, response_reason(resp->status),
-	             resp->content_type ? resp->content_type : "application/json",
-	             (unsigned long)resp->body_len);
-	if (n < 0 || (size_t)n >= len)
-		return 0;
-	off = (size_t)n;
+	bad |= put_str(buf, len, &off, "Status: ");
+	bad |= put(buf, len, &off, num, strbuf_format_int(num, resp->status));
+	bad |= put_str(buf, len, &off, " ");
+	bad |= put_str(buf, len, &off, response_reason(resp->status));
+	bad |= put_str(buf, len, &off, "\r\nContent-Type: ");
+	bad |= put_str(buf, len, &off, resp->content_type ? resp->content_type : "application/json");
+	bad |= put_str(buf, len, &off, "\r\nCache-Control: no-store\r\nContent-Length: ");
+	bad |= put(buf, len, &off, num, strbuf_format_int(num, (long long)resp->body_len));
+	bad |= put_str(buf, len, &off, "\r\n");
 	for (size_t i = 0; i < resp->n_headers; i++) {
-		n = snprintf(buf + off, len - off, "%s: %s\r\n", resp->headers[i].name,
-		             resp->headers[i].value);
-		if (n < 0 || (size_t)n >= len - off)
-			return 0;
-		off += (size_t)n;
+		bad |= put_str(buf, len, &off, resp->headers[i].name);
+		bad |= put_str(buf, len, &off, ": ");
+		bad |= put_str(buf, len, &off, resp->headers[i].value);
+		bad |= put_str(buf, len, &off, "\r\n");
 	}
-	if (len - off < 3)
-		return 0;
-	memcpy(buf + off, "\r\n", 3);
-	return off + 2;
+	/* The blank line, and a NUL after it that the length does not count. */
+	bad |= put(buf, len, &off, "\r\n", 3);
+	return bad ? 0 : off - 1;
 }

@@ -22,7 +22,16 @@ enum token_status token_parse(const char *s, size_t len, char out[TOKEN_LEN + 1]
  * are ignored. */
 enum token_status token_from_header(const char *value, char out[TOKEN_LEN + 1]);
 
-/* A fresh random (version 4) UUID, lowercase, from libuuid. */
+/* A fresh random (version 4) UUID, lowercase: 122 bits from the kernel's
+ * CSPRNG (getrandom), read a batch at a time and never reused, formatted
+ * by libuuid. Aborts if the kernel gives no randomness. */
 void token_generate(char out[TOKEN_LEN + 1]);
+
+/* The token's Redis key name: its 16 bytes in unpadded base64url, 22
+ * characters. Shorter than the 36-character text, so prefix + "t:" + this
+ * fits Redis's 32-byte allocation class (see README, Redis keys). token
+ * must be valid (token_parse). */
+#define TOKEN_KEY_LEN 22
+void token_key_name(const char *token, char out[TOKEN_KEY_LEN + 1]);
 
 #endif

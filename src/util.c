@@ -90,9 +90,22 @@ void util_format_rfc3339_ms(const struct timespec *ts, char out[UTIL_RFC3339_LEN
 	time_t secs = ts->tv_sec;
 
 	gmtime_r(&secs, &tm);
-	strftime(out, UTIL_RFC3339_LEN + 1, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + 19, UTIL_RFC3339_LEN + 1 - 19, ".%03uZ",
-	         (unsigned)(ts->tv_nsec / 1000000) % 1000u);
+	/* Digit by digit, not strftime + snprintf: one of these per order. */
+	const struct {
+		int value, width;
+	} fields[] = {{tm.tm_year + 1900, 4}, {tm.tm_mon + 1, 2}, {tm.tm_mday, 2}, {tm.tm_hour, 2},
+	              {tm.tm_min, 2}, {tm.tm_sec, 2}, {(int)(ts->tv_nsec / 1000000) % 1000, 3}};
+	static const char after[] = "--T::.Z";
+	size_t o = 0;
+
+	for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++) {
+		unsigned v = (unsigned)fields[f].value;
+		for (int d = fields[f].width - 1; d >= 0; d--, v /= 10)
+			out[o + (size_t)d] = (char)('0' + v % 10);
+		o += (size_t)fields[f].width;
+		out[o++] = after[f];
+	}
+	out[o] = '\0';
 }
 
 double util_now_ms(void)

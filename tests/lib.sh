@@ -376,6 +376,14 @@ ar_token() {
 	[ "$AR_STATUS" != 201 ] || AR_TOKEN=$(ar_json_get token)
 }
 
+# ar_token_key TOKEN [PREFIX]: the Redis key of a token: PREFIX (default
+# ar:) + "t:" + the token's 16 bytes in unpadded base64url (token_key_name
+# in src/token.h), computed here independently with perl.
+ar_token_key() {
+	perl -MMIME::Base64 -e '($h = $ARGV[0]) =~ tr/-//d; $k = encode_base64(pack("H*", $h), "");
+		$k =~ tr{+/}{-_}; $k =~ s/=+$//; print "$ARGV[1]t:$k"' "$1" "${2:-ar:}"
+}
+
 # ar_metric SAMPLE: the value of one sample line of the last /metrics body,
 # e.g. ar_metric 'antireplay_submissions_total{outcome="created"}'; "" if absent.
 ar_metric() {

@@ -44,7 +44,7 @@ check "20 POST /tokens from one client, token_rate=5" \
 check_error "the 20th" 429 rate_limited
 check_match "Retry-After is 1..60 s" '^([1-9]|[1-5][0-9]|60)$' "$(ar_header Retry-After)"
 check "a refused issuance stores nothing: 5 token keys, 1 rate counter" "5 1" \
-	"$(ar_redis --scan --pattern 'ar:tok:*' | wc -l) $(ar_redis --scan --pattern 'ar:rate:*' | wc -l)"
+	"$(ar_redis --scan --pattern 'ar:t:*' | wc -l) $(ar_redis --scan --pattern 'ar:rate:*' | wc -l)"
 check_match "the rate counter a:192.0.2.7 expires within 60 s" '^([1-9]|[1-5][0-9]|60)$' \
 	"$(ar_redis TTL ar:rate:a:192.0.2.7)"
 ar_token REMOTE_ADDR=192.0.2.8
@@ -76,14 +76,14 @@ m1=$(used_memory)
 k1=$(ar_redis DBSIZE)
 check "$N POST /tokens with token_rate=0: all 201" "$N" "$(grep -c 'status=201' "$AR_TMP/flood.out")"
 check "one key per outstanding token" $((k0 + N)) "$k1"
-ar_redis --scan --pattern 'ar:tok:*' | sed 's/^/TTL /' | ar_redis >"$AR_TMP/ttls"
+ar_redis --scan --pattern 'ar:t:*' | sed 's/^/TTL /' | ar_redis >"$AR_TMP/ttls"
 check "every token key expires within token_ttl ($TTL s)" "$((N + 1))" \
 	"$(awk -v max=$TTL '$1 >= 1 && $1 <= max' "$AR_TMP/ttls" | wc -l)"
 sed -n 's/.*"token":"\([^"]*\)".*/\1/p' "$AR_TMP/tokens.json" >"$AR_TMP/tokens"
 check "the $N tokens are distinct lowercase UUID v4" "$N $N" \
 	"$(sort -u "$AR_TMP/tokens" | wc -l) $(grep -Ec "$AR_UUID4_RE" "$AR_TMP/tokens")"
 tok1=$(head -n 1 "$AR_TMP/tokens")
-key_token=$(ar_redis MEMORY USAGE "ar:tok:$tok1")
+key_token=$(ar_redis MEMORY USAGE "$(ar_token_key "$tok1")")
 raw --param REQUEST_METHOD=POST --param REQUEST_URI=/orders \
 	--param CONTENT_TYPE=application/json --param CONTENT_LENGTH=${#JSON1} --stdin "$JSON1" \
 	--repeat $N --vary HTTP_IDEMPOTENCY_KEY="$AR_TMP/tokens" --bodies "$AR_TMP/orders.json" \
@@ -91,10 +91,10 @@ raw --param REQUEST_METHOD=POST --param REQUEST_URI=/orders \
 m2=$(used_memory)
 check "$N one-line orders: all 201" "$N" "$(grep -c 'status=201' "$AR_TMP/orders.out")"
 oid1=$(head -n 1 "$AR_TMP/orders.json" | sed -n 's/.*"order_id":"\([^"]*\)".*/\1/p')
-key_outcome=$(ar_redis MEMORY USAGE "ar:tok:$tok1")
+key_outcome=$(ar_redis MEMORY USAGE "$(ar_token_key "$tok1")")
 key_order=$(ar_redis MEMORY USAGE "ar:order:$oid1")
 key_stream=$(ar_redis MEMORY USAGE ar:orders)
-ttl_outcome=$(ar_redis TTL "ar:tok:$tok1")
+ttl_outcome=$(ar_redis TTL "$(ar_token_key "$tok1")")
 check_match "a recorded outcome expires within result_ttl (86400 s)" '^[1-9][0-9]*$' \
 	"$([ "$ttl_outcome" -le 86400 ] && echo "$ttl_outcome")"
 echo "# Redis 'used_memory' per outstanding token: $(((m1 - m0) / N)) bytes ($N tokens: $m0 -> $m1)"

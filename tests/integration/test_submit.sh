@@ -100,8 +100,10 @@ T=$(ar_json_get token)
 check "POST /tokens status" 201 "$AR_STATUS"
 check_match "token is a lowercase UUID v4" "$AR_UUID4_RE" "$T"
 check "token body" "{\"token\":\"$T\",\"expires_in\":600}" "$AR_BODY"
-check "token stored unused and unbound" t "$(ar_redis GET "ar:tok:$T")"
-ttl=$(ar_redis TTL "ar:tok:$T")
+check "token key: prefix, t:, 22 base64url characters" 27 "$(ar_token_key "$T" | wc -c)"
+check "token stored unused and unbound ('1', a shared integer)" 1 "$(ar_redis GET "$(ar_token_key "$T")")"
+check "the value takes no allocation of its own" int "$(ar_redis OBJECT ENCODING "$(ar_token_key "$T")")"
+ttl=$(ar_redis TTL "$(ar_token_key "$T")")
 check_match "token TTL is token_ttl (got $ttl)" '^(59[0-9]|600)$' "$ttl"
 ar_fcgi POST '/tokens?x=1&y=2'
 check "POST /tokens with a query string" 201 "$AR_STATUS"
@@ -140,8 +142,8 @@ check "created: order hash has two fields" 2 "$(ar_redis HLEN "ar:order:$OID1")"
 entry=$(ar_redis XRANGE ar:orders - + | sed -n '2,$p')
 check "created: stream entry fields order_id, order" \
 	"$(printf 'order_id\n%s\norder\n%s' "$OID1" "$AR_BODY")" "$entry"
-check "created: token now holds the outcome" o "$(ar_redis GETRANGE "ar:tok:$T1" 0 0)"
-ttl=$(ar_redis TTL "ar:tok:$T1")
+check "created: token now holds the outcome" o "$(ar_redis GETRANGE "$(ar_token_key "$T1")" 0 0)"
+ttl=$(ar_redis TTL "$(ar_token_key "$T1")")
 check_match "created: outcome kept result_ttl (got $ttl)" '^86(3[0-9][0-9]|400)$' "$ttl"
 
 # GET /orders/{id}
@@ -375,7 +377,7 @@ ar_fcgi POST /orders "{\"items\":[{\"sku\":\"A B\",\"qty\":1}],\"token\":\"$NEVE
 check_error "invalid_order comes before the token check" 400 invalid_order
 ar_fcgi POST /orders "{\"items\":[{\"sku\":\"A\",\"qty\":1}],\"token\":\"$TE\"}" CONTENT_LENGTH=500
 check_error "a body shorter than CONTENT_LENGTH" 400 incomplete_body
-check "no body error touched the token" t "$(ar_redis GET "ar:tok:$TE")"
+check "no body error touched the token" 1 "$(ar_redis GET "$(ar_token_key "$TE")")"
 ar_fcgi POST /orders "{\"items\":[{\"sku\":\"A\",\"qty\":1}],\"token\":\"$TE\"}"
 check "after the body errors the same token creates the order" 201 "$AR_STATUS"
 
@@ -484,7 +486,7 @@ check "base_path: /tokens outside it" 404 "$AR_STATUS"
 ar_token HTTP_X_USER=alice
 TA=$AR_TOKEN
 check "bind: POST /tokens under base_path" 201 "$AR_STATUS"
-check "bind: token bound to alice" talice "$(ar_redis GET "ar:tok:$TA")"
+check "bind: token bound to alice" talice "$(ar_redis GET "$(ar_token_key "$TA")")"
 ar_fcgi POST /shop/api/orders "{\"items\":[{\"sku\":\"A\",\"qty\":1}],\"token\":\"$TA\"}" HTTP_X_USER=bob
 check_error "bind: bob submits alice's token" 422 invalid_token
 ar_fcgi POST /shop/api/orders "{\"items\":[{\"sku\":\"A\",\"qty\":1}],\"token\":\"$TA\"}"
@@ -583,7 +585,7 @@ check "admin_disabled changed nothing" 99 "$(stock A)"
 ar_fcgi GET /stock/A
 check "GET stock needs no admin token" '{"sku":"A","available":99}' "$AR_BODY"
 check "key_prefix: token, order, stream, stock, metrics under rj:" 5 \
-	"$(ar_redis EXISTS "rj:tok:$TR" "rj:order:$OIDR" rj:orders rj:stock:A rj:metrics)"
+	"$(ar_redis EXISTS "$(ar_token_key "$TR" rj:)" "rj:order:$OIDR" rj:orders rj:stock:A rj:metrics)"
 check "key_prefix: no key added under ar:" "$nkeys_ar" "$(ar_redis --scan --pattern 'ar:*' | wc -l)"
 ar_fcgi HEAD /metrics
 check "HEAD metrics" 200 "$AR_STATUS"

@@ -823,13 +823,28 @@ static void test_form_token_field(void **state)
 
 /* ---- canonical form ---- */
 
+/* order_canonical / order_write_json into a fresh buffer, as a malloc'd string. */
+static char *canonical(const struct order *o)
+{
+	struct strbuf sb = STRBUF_INIT;
+	order_canonical(o, &sb);
+	return strbuf_detach(&sb, NULL);
+}
+
+static char *to_json(const struct order *o, const char *id, const char *at, size_t *len)
+{
+	struct strbuf sb = STRBUF_INIT;
+	order_write_json(o, id, at, &sb);
+	return strbuf_detach(&sb, len);
+}
+
 static char *canonical_of_json(const char *body)
 {
 	struct order_input in;
 	char *c;
 
 	json_valid(body, &in);
-	c = order_canonical(&in.order);
+	c = canonical(&in.order);
 	assert_non_null(c);
 	order_input_free(&in);
 	return c;
@@ -841,7 +856,7 @@ static char *canonical_of_form(const char *body)
 	char *c;
 
 	form_valid(body, &in);
-	c = order_canonical(&in.order);
+	c = canonical(&in.order);
 	assert_non_null(c);
 	order_input_free(&in);
 	return c;
@@ -974,10 +989,10 @@ static void test_canonical_no_customer_injection(void **state)
 	one.items[0].qty = 1;
 	one.n_items = 1;
 
-	c2 = order_canonical(&two);
+	c2 = canonical(&two);
 	two.customer = strdup("");
 	assert_non_null(two.customer);
-	c2e = order_canonical(&two);
+	c2e = canonical(&two);
 	free(two.customer);
 	assert_non_null(c2);
 	assert_non_null(c2e);
@@ -987,7 +1002,7 @@ static void test_canonical_no_customer_injection(void **state)
 			continue;
 		one.customer = strndup(c2 + k, n - k);
 		assert_non_null(one.customer);
-		c1 = order_canonical(&one);
+		c1 = canonical(&one);
 		assert_non_null(c1);
 		if (strcmp(c1, c2) == 0 || strcmp(c1, c2e) == 0)
 			fail_msg("customer \"%s\" collides with a two-line order", one.customer);
@@ -1019,7 +1034,7 @@ static void test_to_json_exact(void **state)
 	o.items[1].qty = 1;
 	o.n_items = 2;
 	o.customer = customer;
-	s = order_to_json(&o, TOK_LOWER, "2026-11-27T05:44:47.123Z", &len);
+	s = to_json(&o, TOK_LOWER, "2026-11-27T05:44:47.123Z", &len);
 	assert_non_null(s);
 	assert_int_equal(len, strlen(want));
 	assert_memory_equal(s, want, len);
@@ -1040,11 +1055,57 @@ static void test_to_json_without_customer(void **state)
 	strcpy(o.items[0].sku, "SKU-1");
 	o.items[0].qty = 1000;
 	o.n_items = 1;
-	s = order_to_json(&o, TOK_LOWER, "2026-01-02T03:04:05.000Z", &len);
+	s = to_json(&o, TOK_LOWER, "2026-01-02T03:04:05.000Z", &len);
 	assert_non_null(s);
 	assert_int_equal(len, strlen(want));
 	assert_memory_equal(s, want, len);
 	free(s);
+}
+
+/* The writer must give jansson's bytes for every customer: each control
+ * byte, the quote, the backslash, DEL and multi-byte UTF-8. */
+static void test_to_json_matches_jansson(void **state)
+{
+	static const char *const extra[] = {"J\xc3\xbcrgen", "\xe2\x82\xac / \xf0\x9f\x98\x80",
+	                                    "a\"b\\c", "\x7f", "", "\xe2\x80\xa8"};
+	struct order o;
+	char customer[8];
+
+	(void)state;
+	memset(&o, 0, sizeof o);
+	strcpy(o.items[0].sku, "SKU-1");
+	o.items[0].qty = 7;
+	strcpy(o.items[1].sku, "a.b_c");
+	o.items[1].qty = 1000;
+	o.n_items = 2;
+	for (int c = -(int)(sizeof extra / sizeof extra[0]); c < 0x80; c++) {
+		json_t *items = json_array(), *obj;
+		char *want, *got;
+		size_t len;
+
+		if (c == 0)
+			continue;
+		if (c < 0) {
+			o.customer = (char *)extra[-c - 1];
+		} else {
+			snprintf(customer, sizeof customer, "x%cy", c);
+			o.customer = customer;
+		}
+		for (size_t i = 0; i < o.n_items; i++)
+			json_array_append_new(items, json_pack("{s:s, s:i}", "sku", o.items[i].sku,
+			                                       "qty", o.items[i].qty));
+		obj = json_pack("{s:s, s:s, s:o, s:s, s:s}", "order_id", TOK_LOWER, "status",
+		                "created", "items", items, "customer", o.customer, "created_at",
+		                "2026-11-27T05:44:47.123Z");
+		assert_non_null(obj);
+		want = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		got = to_json(&o, TOK_LOWER, "2026-11-27T05:44:47.123Z", &len);
+		if (strlen(want) != len || memcmp(want, got, len) != 0)
+			fail_msg("customer byte %d: jansson %s, ours %s", c, want, got);
+		free(want);
+		free(got);
+		json_decref(obj);
+	}
 }
 
 static void test_to_json_from_parsed_body(void **state)
@@ -1058,7 +1119,7 @@ static void test_to_json_from_parsed_body(void **state)
 	json_valid("{\"items\":[{\"sku\":\"Z\",\"qty\":1},{\"sku\":\"Y\",\"qty\":2}],"
 	           "\"customer\":\"J\\u00fcrgen \\\"Q\\\" \\\\ \\n\"}",
 	           &in);
-	s = order_to_json(&in.order, TOK_LOWER, "2026-11-27T05:44:47.123Z", &len);
+	s = to_json(&in.order, TOK_LOWER, "2026-11-27T05:44:47.123Z", &len);
 	assert_non_null(s);
 	assert_int_equal(strlen(s), len);
 	j = json_loadb(s, len, 0, NULL);
@@ -1118,6 +1179,7 @@ int main(void)
 	    cmocka_unit_test(test_to_json_exact),
 	    cmocka_unit_test(test_to_json_without_customer),
 	    cmocka_unit_test(test_to_json_from_parsed_body),
+	    cmocka_unit_test(test_to_json_matches_jansson),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

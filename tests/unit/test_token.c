@@ -9,6 +9,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <sys/types.h>
+#include <sys/wait.h>
 
 #include <cmocka.h>
 
@@ -202,6 +206,59 @@ static void test_generate_v4_lowercase(void **state)
 	}
 }
 
+/* Across several refills of the random batch: 1000 tokens, all distinct,
+ * and a forked child does not repeat its parent's next tokens. */
+static void test_generate_unique_across_batches_and_fork(void **state)
+{
+	enum { N = 1000 };
+	static char seen[N][TOKEN_LEN + 1];
+	char parent[TOKEN_LEN + 1];
+	int fds[2];
+
+	(void)state;
+	for (int i = 0; i < N; i++) {
+		token_generate(seen[i]);
+		for (int j = 0; j < i; j++)
+			if (strcmp(seen[i], seen[j]) == 0)
+				fail_msg("token %d repeats token %d: %s", i, j, seen[i]);
+	}
+	assert_int_equal(pipe(fds), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char child[TOKEN_LEN + 1];
+		token_generate(child);
+		_exit(write(fds[1], child, TOKEN_LEN) == TOKEN_LEN ? 0 : 1);
+	}
+	char child[TOKEN_LEN + 1] = {0};
+	int status;
+	assert_int_equal(read(fds[0], child, TOKEN_LEN), TOKEN_LEN);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	token_generate(parent);
+	assert_string_not_equal(child, parent);
+	close(fds[0]);
+	close(fds[1]);
+}
+
+/* Vectors computed with Python's base64.urlsafe_b64encode(uuid.bytes). */
+static void test_key_name(void **state)
+{
+	static const char *const vectors[][2] = {
+	    {"0f8fad5b-d9cb-469f-a165-70867728950e", "D4-tW9nLRp-hZXCGdyiVDg"},
+	    {"ffffffff-ffff-4fff-bfff-ffffffffffff", "________T_-__________w"},
+	    {"00000000-0000-4000-8000-000000000000", "AAAAAAAAQACAAAAAAAAAAA"},
+	};
+	char out[TOKEN_KEY_LEN + 1];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof vectors / sizeof vectors[0]; i++) {
+		memset(out, 'x', sizeof out);
+		token_key_name(vectors[i][0], out);
+		assert_string_equal(out, vectors[i][1]);
+	}
+}
+
 static void test_generate_differs(void **state)
 {
 	char a[TOKEN_LEN + 1], b[TOKEN_LEN + 1], c[TOKEN_LEN + 1];
@@ -229,6 +286,8 @@ int main(void)
 	    cmocka_unit_test(test_header_malformed),
 	    cmocka_unit_test(test_generate_v4_lowercase),
 	    cmocka_unit_test(test_generate_differs),
+	    cmocka_unit_test(test_generate_unique_across_batches_and_fork),
+	    cmocka_unit_test(test_key_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
