@@ -6,7 +6,7 @@
  *   redisbench SOCK LUA_DIR MODE N DEPTH [LINES]
  *
  * MODE   tokens  issue_token for N fresh tokens (token_rate 0)
- *        orders  submit_order for N fresh tokens (SET tok "1" first,
+ *        orders  submit_order for N fresh tokens (HSET into the window first,
  *                pipelined, not timed), LINES lines of qty 1 on SKU-1..
  *        replay  submit_order N times with one used token
  * DEPTH  commands in flight: 1 gives the round trip of one call (p50/p99),
@@ -24,7 +24,7 @@
 #include <hiredis/hiredis.h>
 
 #define MAX_LINES 50
-#define MAX_ARGS (3 + 4 + MAX_LINES + 6 + 2 * MAX_LINES)
+#define MAX_ARGS (3 + 4 + 11 + MAX_LINES + 8 + 2 * MAX_LINES) /* 11 = WINDOWS */
 
 static redisContext *ctx;
 static char sha_issue[41], sha_submit[41];
@@ -78,19 +78,38 @@ static void token(char out[37], const char *tag, unsigned long i)
 	         (i >> 28) & 0xfff, (i >> 16) & 0xfff, i & 0xffffffffffffUL);
 }
 
-/* A key of the app's shape for tok: "ar:t:" + 22 characters (the app
- * writes the token's 16 bytes in base64url; here the tag and the counter,
- * the same length, so the same Redis cost). */
-static void token_key(char *out, size_t len, const char *tok)
+/* The app's names for tok: its field ("ar:t:" + the field is its key once
+ * used) is 22 characters (the app writes the token's 16 bytes in base64url;
+ * here the tag and the counter, the same length, so the same Redis cost).
+ * Unused tokens live in the hash of their issue window: with token_ttl
+ * 3600 the app uses W = 450 s windows and passes WINDOWS window keys to
+ * submit_order, the current one first (src/store.c, token_windows). */
+#define TTL 3600
+#define WINDOW_S (TTL / 8)
+#define WINDOWS 11
+
+static void token_field(char *out, size_t len, const char *tok)
 {
-	snprintf(out, len, "ar:t:%.8s%.14s", tok, tok + 22);
+	snprintf(out, len, "%.8s%.14s", tok, tok + 22);
+}
+
+static long long window_now(void)
+{
+	return (long long)time(NULL) / WINDOW_S;
+}
+
+static void window_key(char *out, size_t len, long long index)
+{
+	snprintf(out, len, "ar:tw:%d:%lld", WINDOW_S, index);
 }
 
 struct call {
 	int argc;
 	const char *argv[MAX_ARGS];
 	size_t len[MAX_ARGS];
-	char keys[4 + MAX_LINES][64];
+	char keys[4 + WINDOWS + MAX_LINES][64];
+	char field[32];
+	char expire_at[24];
 	char nums[MAX_LINES][8];
 	char skus[MAX_LINES][16];
 	char order_id[37];
@@ -107,17 +126,23 @@ static void push(struct call *c, const char *s)
 
 static void build_issue(struct call *c, const char *tok)
 {
+	long long now = window_now();
+
 	c->argc = 0;
 	push(c, "EVALSHA");
 	push(c, sha_issue);
 	push(c, "3");
 	push(c, "ar:rate:a:127.0.0.1");
-	token_key(c->keys[0], sizeof c->keys[0], tok);
+	window_key(c->keys[0], sizeof c->keys[0], now);
 	push(c, c->keys[0]);
 	push(c, "ar:metrics");
 	push(c, "0");
 	push(c, "3600");
 	push(c, "");
+	token_field(c->field, sizeof c->field, tok);
+	push(c, c->field);
+	snprintf(c->expire_at, sizeof c->expire_at, "%lld", (now + 10) * WINDOW_S);
+	push(c, c->expire_at);
 }
 
 static void build_submit(struct call *c, const char *tok, const char *order_id, int lines)
@@ -128,18 +153,25 @@ static void build_submit(struct call *c, const char *tok, const char *order_id, 
 	c->argc = 0;
 	push(c, "EVALSHA");
 	push(c, sha_submit);
-	snprintf(nkeys, sizeof nkeys, "%d", 4 + lines);
+	long long now = window_now();
+
+	snprintf(nkeys, sizeof nkeys, "%d", 4 + WINDOWS + lines);
 	push(c, nkeys);
-	token_key(c->keys[0], sizeof c->keys[0], tok);
+	token_field(c->field, sizeof c->field, tok);
+	snprintf(c->keys[0], sizeof c->keys[0], "ar:t:%s", c->field);
 	push(c, c->keys[0]);
 	snprintf(c->keys[1], sizeof c->keys[1], "ar:order:%s", order_id);
 	push(c, c->keys[1]);
 	push(c, "ar:orders");
 	push(c, "ar:metrics");
+	for (int k = 0; k < WINDOWS; k++) {
+		window_key(c->keys[4 + k], sizeof c->keys[4 + k], k == WINDOWS - 1 ? now + 1 : now - k);
+		push(c, c->keys[4 + k]);
+	}
 	for (int i = 0; i < lines; i++) {
 		snprintf(c->skus[i], sizeof c->skus[i], "SKU-%d", i + 1);
-		snprintf(c->keys[4 + i], sizeof c->keys[4 + i], "ar:stock:SKU-%d", i + 1);
-		push(c, c->keys[4 + i]);
+		snprintf(c->keys[4 + WINDOWS + i], sizeof c->keys[4 + WINDOWS + i], "ar:stock:SKU-%d", i + 1);
+		push(c, c->keys[4 + WINDOWS + i]);
 	}
 	push(c, "");
 	off = (size_t)snprintf(c->canonical, sizeof c->canonical, "v1\n");
@@ -160,6 +192,9 @@ static void build_submit(struct call *c, const char *tok, const char *order_id, 
 	snprintf(c->json + off, sizeof c->json - off,
 	         "],\"created_at\":\"2026-11-27T05:44:47.123Z\"}");
 	push(c, c->json);
+	snprintf(c->expire_at, sizeof c->expire_at, "%d", WINDOWS);
+	push(c, c->expire_at); /* here: the number of window keys */
+	push(c, c->field);
 	for (int i = 0; i < lines; i++) {
 		snprintf(c->nums[i], sizeof c->nums[i], "1");
 		push(c, c->nums[i]);
@@ -197,7 +232,8 @@ int main(int argc, char **argv)
 {
 	const char *mode;
 	long n, depth, lines = 1;
-	char tag[9], tok[37], oid[37], key[64];
+	char tag[9], tok[37], oid[37], key[64], field[32];
+	long long expires_ms = ((long long)time(NULL) + TTL) * 1000;
 	struct call *c = calloc(1, sizeof *c);
 	double *lat, t0, t1;
 	long nbatches, b = 0;
@@ -227,12 +263,13 @@ int main(int argc, char **argv)
 		freeReplyObject(r);
 	}
 
+	window_key(key, sizeof key, window_now());
 	if (strcmp(mode, "orders") == 0) {
 		/* The tokens, as issue_token.lua leaves them, outside the clock. */
 		for (long i = 0; i < n; i++) {
 			token(tok, tag, (unsigned long)i);
-			token_key(key, sizeof key, tok);
-			redisAppendCommand(ctx, "SET %s 1 EX 3600", key);
+			token_field(field, sizeof field, tok);
+			redisAppendCommand(ctx, "HSET %s %s %lld", key, field, expires_ms);
 			if ((i + 1) % 1000 == 0 || i == n - 1) {
 				for (long j = i - i % 1000; j <= i; j++) {
 					if (redisGetReply(ctx, (void **)&r) != REDIS_OK)
@@ -243,8 +280,8 @@ int main(int argc, char **argv)
 		}
 	} else if (strcmp(mode, "replay") == 0) {
 		token(tok, tag, 0);
-		token_key(key, sizeof key, tok);
-		r = redisCommand(ctx, "SET %s 1 EX 3600", key);
+		token_field(field, sizeof field, tok);
+		r = redisCommand(ctx, "HSET %s %s %lld", key, field, expires_ms);
 		freeReplyObject(r);
 		token(oid, "0rder000", 0);
 		build_submit(c, tok, oid, (int)lines);

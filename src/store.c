@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include <hiredis/hiredis.h>
 
@@ -21,7 +22,18 @@
  * or "a:" + REMOTE_ADDR, < IDENTITY_MAX + 64). */
 #define KEY_MAX (64 + 8 + IDENTITY_MAX + 64)
 #define FAILURE_LOG_INTERVAL_MS 1000.0
-#define MAX_ARGS (8 + 2 * ORDER_MAX_ITEMS + ORDER_MAX_ITEMS + 8)
+/* Unused tokens are kept in one hash per issue window of WINDOW seconds,
+ * WINDOW = ceil(token_ttl / WINDOWS_PER_TTL) (see token_windows below). */
+#define WINDOWS_PER_TTL 8
+/* The windows a live token can be in: WINDOWS_PER_TTL + 1 back (its TTL
+ * and one window for clocks that disagree), the current one, one ahead. */
+#define WINDOW_KEYS_MAX (WINDOWS_PER_TTL + 3)
+/* EVALSHA sha numkeys, then the keys (4 + windows + lines) and the
+ * arguments (8 + 2 * lines) of the biggest call, submit_order. */
+#define MAX_ARGS (3 + 4 + WINDOW_KEYS_MAX + ORDER_MAX_ITEMS + 8 + 2 * ORDER_MAX_ITEMS)
+#define KEY_SLOTS (4 + WINDOW_KEYS_MAX + ORDER_MAX_ITEMS)
+/* Slots of st->nums: the quantities use 1 .. ORDER_MAX_ITEMS. */
+enum { NUM_FIRST = 0, NUM_SECOND = ORDER_MAX_ITEMS + 1, NUM_THIRD, NUM_NUMKEYS, NUM_SLOTS };
 
 enum script_id { SCRIPT_ISSUE_TOKEN, SCRIPT_SUBMIT_ORDER, SCRIPT_COUNT };
 static const char *const script_names[SCRIPT_COUNT] = {"issue_token", "submit_order"};
@@ -48,8 +60,8 @@ struct store {
 	const char *argv[MAX_ARGS];
 	size_t argvlen[MAX_ARGS];
 	int arg_overflow; /* a key did not fit: refuse to send the command */
-	char keys[ORDER_MAX_ITEMS + 4][KEY_MAX];
-	char nums[ORDER_MAX_ITEMS + 4][24];
+	char keys[KEY_SLOTS][KEY_MAX];
+	char nums[NUM_SLOTS][24];
 	struct strbuf command; /* the command in RESP, reused by every call */
 };
 
@@ -274,13 +286,45 @@ static void arg_key(struct store *st, int i, int k, const char *kind, const char
 	arg(st, i, key, n);
 }
 
-/* The token's key: prefix + "t:" + its 16 bytes in base64url. */
-static void arg_token_key(struct store *st, int i, int k, const char *token)
-{
-	char name[TOKEN_KEY_LEN + 1];
 
-	token_key_name(token, name);
-	arg_key(st, i, k, "t:", name);
+/* The issue windows of unused tokens. A token issued at unix time t (this
+ * process's clock) goes into the hash "<p>tw:<W>:<t / W>", W seconds a
+ * window: one hash field costs Redis less than one key with an expiry of
+ * its own. A process that submits must look in every window a live token
+ * can be in: the current one first (tokens are mostly used soon), then
+ * back over the TTL and one window more (another host's clock may be
+ * behind), and one ahead (or ahead of ours). W is in the key, so processes
+ * configured with another token_ttl use their own hashes. */
+struct token_windows {
+	long seconds;           /* W */
+	long long current;      /* now / W */
+	int count;              /* of keys to look in */
+	long long index[WINDOW_KEYS_MAX]; /* the likeliest first */
+};
+
+static void token_windows(const struct ar_config *cfg, struct token_windows *tw)
+{
+	long w = (cfg->token_ttl + WINDOWS_PER_TTL - 1) / WINDOWS_PER_TTL;
+	long back = (cfg->token_ttl + w - 1) / w + 1; /* <= WINDOWS_PER_TTL + 1 */
+
+	tw->seconds = w;
+	tw->current = (long long)time(NULL) / w;
+	tw->count = 0;
+	for (long k = 0; k <= back; k++)
+		tw->index[tw->count++] = tw->current - k;
+	tw->index[tw->count++] = tw->current + 1;
+}
+
+/* "<p>tw:<W>:<index>" into key slot k, as argument i. */
+static void arg_window_key(struct store *st, int i, int k, long seconds, long long index)
+{
+	char name[48];
+	size_t n = strbuf_format_int(name, seconds);
+
+	name[n++] = ':';
+	n += strbuf_format_int(name + n, index);
+	name[n] = '\0';
+	arg_key(st, i, k, "tw:", name);
 }
 
 /* 0, or -1 (logged) when a key of the command being built did not fit. */
@@ -376,7 +420,7 @@ static enum store_status eval_script(struct store *st, int id, int numkeys, int 
 		return s;
 	arg_str(st, 0, "EVALSHA");
 	arg(st, 1, st->sha[id], 40);
-	arg_num(st, 2, ORDER_MAX_ITEMS + 3, numkeys);
+	arg_num(st, 2, NUM_NUMKEYS, numkeys);
 	r = send_command(st, argc);
 	if (r && is_noscript(r)) {
 		freeReplyObject(r);
@@ -425,13 +469,23 @@ enum store_status store_issue_token(struct store *st, const char *token, const c
 	const struct ar_config *cfg = st->cfg;
 	redisReply *r;
 
+	char field[TOKEN_KEY_LEN + 1];
+	struct token_windows tw;
+
+	token_windows(cfg, &tw);
+	token_key_name(token, field);
 	arg_key(st, 3, 0, "rate:", client);
-	arg_token_key(st, 4, 1, token);
+	arg_window_key(st, 4, 1, tw.seconds, tw.current);
 	arg_key(st, 5, 2, "metrics", "");
-	arg_num(st, 6, 0, cfg->token_rate);
-	arg_num(st, 7, 1, cfg->token_ttl);
+	arg_num(st, 6, NUM_FIRST, cfg->token_rate);
+	arg_num(st, 7, NUM_SECOND, cfg->token_ttl);
 	arg_str(st, 8, identity);
-	enum store_status s = eval_script(st, SCRIPT_ISSUE_TOKEN, 3, 9, &r);
+	arg(st, 9, field, TOKEN_KEY_LEN);
+	/* Past the last expiry of any token in it, by Redis's clock (a window
+	 * of the TTL, one of clock disagreement), and the same for every
+	 * process that shares W: the window's end + (WINDOWS_PER_TTL + 1) W. */
+	arg_num(st, 10, NUM_THIRD, (tw.current + 2 + WINDOWS_PER_TTL) * tw.seconds);
+	enum store_status s = eval_script(st, SCRIPT_ISSUE_TOKEN, 3, 11, &r);
 	if (s != STORE_OK)
 		return s;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
@@ -510,25 +564,35 @@ enum store_status store_submit_order(struct store *st, const struct store_submis
 	int a = 3, k = 0;
 	redisReply *r;
 
+	char field[TOKEN_KEY_LEN + 1];
+	struct token_windows tw;
+
 	memset(res, 0, sizeof *res);
-	arg_token_key(st, a++, k++, sub->token);
+	token_windows(cfg, &tw);
+	token_key_name(sub->token, field);
+	arg_key(st, a++, k++, "t:", field);
 	arg_key(st, a++, k++, "order:", sub->order_id);
 	arg_key(st, a++, k++, "orders", "");
 	arg_key(st, a++, k++, "metrics", "");
+	for (int i = 0; i < tw.count; i++)
+		arg_window_key(st, a++, k++, tw.seconds, tw.index[i]);
 	for (size_t i = 0; i < n; i++)
 		arg_key(st, a++, k++, "stock:", o->items[i].sku);
 	arg_str(st, a++, sub->identity);
 	arg_str(st, a++, sub->canonical);
-	arg_num(st, a++, 0, cfg->result_ttl);
+	arg_num(st, a++, NUM_FIRST, cfg->result_ttl);
 	arg_str(st, a++, cfg->duplicate_mode == DUPLICATE_REJECT ? "reject" : "replay");
 	arg_str(st, a++, sub->order_id);
 	arg(st, a++, sub->order_json, sub->order_json_len);
+	arg_num(st, a++, NUM_SECOND, tw.count);
+	arg(st, a++, field, TOKEN_KEY_LEN);
 	for (size_t i = 0; i < n; i++)
 		arg_num(st, a++, (int)i + 1, o->items[i].qty);
 	for (size_t i = 0; i < n; i++)
 		arg_str(st, a++, o->items[i].sku);
 
-	enum store_status s = eval_script(st, SCRIPT_SUBMIT_ORDER, (int)(4 + n), a, &r);
+	enum store_status s =
+	    eval_script(st, SCRIPT_SUBMIT_ORDER, (int)(4 + tw.count + (int)n), a, &r);
 	if (s != STORE_OK)
 		return s;
 	if (parse_submit_reply(r, res) < 0) {

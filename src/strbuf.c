@@ -1,22 +1,26 @@
 /* strbuf: growable text buffer with the few formatters the hot paths need. */
 #include "strbuf.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
 
-/* Room for len more bytes and the NUL after them. */
+/* Room for len more bytes and the NUL after them. Sizes are bounded by
+ * max_body long before; a size_t overflow would be a bug: abort. */
 static void reserve(struct strbuf *sb, size_t len)
 {
-	size_t need = sb->len + len + 1;
-	size_t cap;
+	size_t need, cap;
 
+	if (len > SIZE_MAX - 1 - sb->len)
+		abort();
+	need = sb->len + len + 1;
 	if (need <= sb->cap)
 		return;
 	cap = sb->cap ? sb->cap : 256;
 	while (cap < need)
-		cap *= 2;
+		cap = cap <= SIZE_MAX / 2 ? cap * 2 : need;
 	sb->data = xrealloc(sb->data, cap);
 	sb->cap = cap;
 }

@@ -22,9 +22,8 @@ enum token_status token_parse(const char *s, size_t len, char out[TOKEN_LEN + 1]
  * are ignored. */
 enum token_status token_from_header(const char *value, char out[TOKEN_LEN + 1]);
 
-/* A fresh random (version 4) UUID, lowercase: 122 bits from the kernel's
- * CSPRNG (getrandom), read a batch at a time and never reused, formatted
- * by libuuid. Aborts if the kernel gives no randomness. */
+/* A fresh random (version 4) UUID, lowercase, from libuuid's
+ * uuid_generate_random (the kernel's CSPRNG through getrandom). */
 void token_generate(char out[TOKEN_LEN + 1]);
 
 /* The token's Redis key name: its 16 bytes in unpadded base64url, 22

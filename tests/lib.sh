@@ -376,12 +376,34 @@ ar_token() {
 	[ "$AR_STATUS" != 201 ] || AR_TOKEN=$(ar_json_get token)
 }
 
-# ar_token_key TOKEN [PREFIX]: the Redis key of a token: PREFIX (default
-# ar:) + "t:" + the token's 16 bytes in unpadded base64url (token_key_name
-# in src/token.h), computed here independently with perl.
-ar_token_key() {
+# ar_token_field TOKEN: the token's name in Redis: its 16 bytes in unpadded
+# base64url (token_key_name in src/token.h), computed here independently
+# with perl.
+ar_token_field() {
 	perl -MMIME::Base64 -e '($h = $ARGV[0]) =~ tr/-//d; $k = encode_base64(pack("H*", $h), "");
-		$k =~ tr{+/}{-_}; $k =~ s/=+$//; print "$ARGV[1]t:$k"' "$1" "${2:-ar:}"
+		$k =~ tr{+/}{-_}; $k =~ s/=+$//; print $k' "$1"
+}
+
+# ar_token_key TOKEN [PREFIX]: the key of a used token (its recorded
+# outcome): PREFIX (default ar:) + "t:" + its field.
+ar_token_key() {
+	printf '%st:%s' "${2:-ar:}" "$(ar_token_field "$1")"
+}
+
+# ar_pending TOKEN [PREFIX]: "KEY VALUE" of an unused token, from the hashes
+# of the issue windows (PREFIX tw:*); nothing when no window holds it.
+ar_pending() {
+	_f=$(ar_token_field "$1")
+	for _k in $(ar_redis --scan --pattern "${2:-ar:}tw:*"); do
+		_v=$(ar_redis HGET "$_k" "$_f")
+		[ -z "$_v" ] || printf '%s %s\n' "$_k" "$_v"
+	done
+}
+
+# ar_pending_count [PREFIX]: how many unused tokens the window hashes hold.
+ar_pending_count() {
+	for _k in $(ar_redis --scan --pattern "${1:-ar:}tw:*"); do ar_redis HLEN "$_k"; done |
+		awk '{ s += $1 } END { print s + 0 }'
 }
 
 # ar_metric SAMPLE: the value of one sample line of the last /metrics body,

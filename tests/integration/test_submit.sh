@@ -100,11 +100,23 @@ T=$(ar_json_get token)
 check "POST /tokens status" 201 "$AR_STATUS"
 check_match "token is a lowercase UUID v4" "$AR_UUID4_RE" "$T"
 check "token body" "{\"token\":\"$T\",\"expires_in\":600}" "$AR_BODY"
-check "token key: prefix, t:, 22 base64url characters" 27 "$(ar_token_key "$T" | wc -c)"
-check "token stored unused and unbound ('1', a shared integer)" 1 "$(ar_redis GET "$(ar_token_key "$T")")"
-check "the value takes no allocation of its own" int "$(ar_redis OBJECT ENCODING "$(ar_token_key "$T")")"
-ttl=$(ar_redis TTL "$(ar_token_key "$T")")
-check_match "token TTL is token_ttl (got $ttl)" '^(59[0-9]|600)$' "$ttl"
+now_ms=$(ar_now_ms)
+pending=$(ar_pending "$T")
+wkey=${pending%% *} value=${pending#* }
+check_match "unused token: a field of its issue window's hash (W = 600 / 8 = 75 s)" \
+	'^ar:tw:75:[0-9]+$' "$wkey"
+window=${wkey##*:}
+check "the window is now / 75 s" 1 \
+	"$([ $((window - now_ms / 75000)) -ge -1 ] && [ $((window - now_ms / 75000)) -le 0 ] && echo 1)"
+check "one window holds it" 1 "$(printf '%s\n' "$pending" | grep -c .)"
+check "token field: 22 base64url characters" 22 "$(ar_token_field "$T" | tr -d '\n' | wc -c)"
+check_match "unused and unbound: the value is its expiry in ms" '^[0-9]{13}$' "$value"
+check_match "the expiry is token_ttl (600 s) from now (got $((value - now_ms)) ms)" '^ok$' \
+	"$([ $((value - now_ms)) -ge 598000 ] && [ $((value - now_ms)) -le 601000 ] && echo ok)"
+ttl=$(ar_redis TTL "$wkey")
+check_match "the window's hash outlives its tokens, <= 10 windows (TTL $ttl)" '^ok$' \
+	"$([ "$ttl" -gt 600 ] && [ "$ttl" -le 750 ] && echo ok)"
+check "no key of its own until it is used" 0 "$(ar_redis EXISTS "$(ar_token_key "$T")")"
 ar_fcgi POST '/tokens?x=1&y=2'
 check "POST /tokens with a query string" 201 "$AR_STATUS"
 ar_fcgi POST /tokens '' CONTENT_TYPE=
@@ -143,6 +155,7 @@ entry=$(ar_redis XRANGE ar:orders - + | sed -n '2,$p')
 check "created: stream entry fields order_id, order" \
 	"$(printf 'order_id\n%s\norder\n%s' "$OID1" "$AR_BODY")" "$entry"
 check "created: token now holds the outcome" o "$(ar_redis GETRANGE "$(ar_token_key "$T1")" 0 0)"
+check "created: the token left its window" "" "$(ar_pending "$T1")"
 ttl=$(ar_redis TTL "$(ar_token_key "$T1")")
 check_match "created: outcome kept result_ttl (got $ttl)" '^86(3[0-9][0-9]|400)$' "$ttl"
 
@@ -377,7 +390,7 @@ ar_fcgi POST /orders "{\"items\":[{\"sku\":\"A B\",\"qty\":1}],\"token\":\"$NEVE
 check_error "invalid_order comes before the token check" 400 invalid_order
 ar_fcgi POST /orders "{\"items\":[{\"sku\":\"A\",\"qty\":1}],\"token\":\"$TE\"}" CONTENT_LENGTH=500
 check_error "a body shorter than CONTENT_LENGTH" 400 incomplete_body
-check "no body error touched the token" 1 "$(ar_redis GET "$(ar_token_key "$TE")")"
+check_match "no body error touched the token" '^ar:tw:75:[0-9]+ [0-9]{13}$' "$(ar_pending "$TE")"
 ar_fcgi POST /orders "{\"items\":[{\"sku\":\"A\",\"qty\":1}],\"token\":\"$TE\"}"
 check "after the body errors the same token creates the order" 201 "$AR_STATUS"
 
@@ -389,6 +402,25 @@ M1=$(metrics_snapshot)
 # invalid_token 3 (NEVER); unknown_sku 3; out_of_stock 3. Body errors count
 # nothing.
 check_metrics_delta "metrics counted every outcome" "$M0" "$M1" "15 0 9 10 0 5 3 3 3"
+
+# Windows: a token issued by a host whose clock is a window ahead, or the
+# oldest window a live token can be in (token_ttl + one window back), is
+# found; two windows ahead or eleven back is not. Written by hand as
+# issue_token.lua would, with a valid expiry.
+stock_c=$(stock C)
+ar_redis SET ar:stock:C 10 >/dev/null
+cur=$(($(ar_now_ms) / 75000))
+for case in "1 201" "-9 201" "2 422" "-11 422"; do
+	off=${case% *} want=${case#* }
+	tok=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n' |
+		sed 's/^\(.\{8\}\)\(.\{4\}\).\(.\{3\}\).\(.\{3\}\)\(.*\)$/\1-\2-4\3-8\4-\5/')
+	ar_redis HSET "ar:tw:75:$((cur + off))" "$(ar_token_field "$tok")" "$(($(ar_now_ms) + 300000))" >/dev/null
+	ar_fcgi POST /orders '{"items":[{"sku":"C","qty":1}]}' HTTP_IDEMPOTENCY_KEY="$tok"
+	check "a token in window now$( [ "$off" -gt 0 ] && echo +)$off: $want" "$want" "$AR_STATUS"
+	ar_redis DEL "ar:tw:75:$((cur + off))" >/dev/null
+done
+ar_redis SET ar:stock:C "$stock_c" >/dev/null
+
 
 # --- routing ---
 for path in /nope / /tokens/ /healthz/ /orders/ /order /Orders //healthz /./healthz \
@@ -469,6 +501,8 @@ n=$(xlen)
 ar_fcgi POST /orders "{\"items\":[{\"sku\":\"A\",\"qty\":1}],\"token\":\"$TY\"}"
 check "short TTL: created" 201 "$AR_STATUS"
 sleep 2
+check_match "an expired token is still in its window's hash (W = 1 s, kept 10 s)" \
+	'^ar:tw:1:[0-9]+ [0-9]{13}$' "$(ar_pending "$TX")"
 ar_fcgi POST /orders "{\"items\":[{\"sku\":\"A\",\"qty\":1}],\"token\":\"$TX\"}"
 check_error "an expired token" 422 invalid_token
 ar_fcgi POST /orders "{\"items\":[{\"sku\":\"A\",\"qty\":1}],\"token\":\"$TY\"}"
@@ -486,7 +520,7 @@ check "base_path: /tokens outside it" 404 "$AR_STATUS"
 ar_token HTTP_X_USER=alice
 TA=$AR_TOKEN
 check "bind: POST /tokens under base_path" 201 "$AR_STATUS"
-check "bind: token bound to alice" talice "$(ar_redis GET "$(ar_token_key "$TA")")"
+check_match "bind: token bound to alice" '^[0-9]{13}:alice$' "$(ar_pending "$TA" | cut -d' ' -f2-)"
 ar_fcgi POST /shop/api/orders "{\"items\":[{\"sku\":\"A\",\"qty\":1}],\"token\":\"$TA\"}" HTTP_X_USER=bob
 check_error "bind: bob submits alice's token" 422 invalid_token
 ar_fcgi POST /shop/api/orders "{\"items\":[{\"sku\":\"A\",\"qty\":1}],\"token\":\"$TA\"}"

@@ -206,9 +206,9 @@ static void test_generate_v4_lowercase(void **state)
 	}
 }
 
-/* Across several refills of the random batch: 1000 tokens, all distinct,
+/* 1000 tokens, all distinct,
  * and a forked child does not repeat its parent's next tokens. */
-static void test_generate_unique_across_batches_and_fork(void **state)
+static void test_generate_unique_and_after_fork(void **state)
 {
 	enum { N = 1000 };
 	static char seen[N][TOKEN_LEN + 1];
@@ -286,7 +286,7 @@ int main(void)
 	    cmocka_unit_test(test_header_malformed),
 	    cmocka_unit_test(test_generate_v4_lowercase),
 	    cmocka_unit_test(test_generate_differs),
-	    cmocka_unit_test(test_generate_unique_across_batches_and_fork),
+	    cmocka_unit_test(test_generate_unique_and_after_fork),
 	    cmocka_unit_test(test_key_name),
 	};
 
