@@ -31,7 +31,7 @@
 /* EVALSHA sha numkeys, then the keys (4 + windows + lines) and the
  * arguments (8 + 2 * lines) of the biggest call, submit_order. */
 #define MAX_ARGS (3 + 4 + WINDOW_KEYS_MAX + ORDER_MAX_ITEMS + 8 + 2 * ORDER_MAX_ITEMS)
-#define KEY_SLOTS (4 + WINDOW_KEYS_MAX + ORDER_MAX_ITEMS)
+#define KEY_SLOTS (4 + ORDER_MAX_ITEMS)
 /* Slots of st->nums: the quantities use 1 .. ORDER_MAX_ITEMS. */
 enum { NUM_FIRST = 0, NUM_SECOND = ORDER_MAX_ITEMS + 1, NUM_THIRD, NUM_NUMKEYS, NUM_SLOTS };
 
@@ -46,6 +46,15 @@ static const char *const result_names[SUBMIT_RESULT_COUNT] = {
 	[SUBMIT_INVALID_TOKEN] = "invalid_token",
 	[SUBMIT_UNKNOWN_SKU] = "unknown_sku",
 	[SUBMIT_OUT_OF_STOCK] = "out_of_stock",
+};
+
+struct token_windows {
+	long seconds;      /* W */
+	long long current; /* now / W; -1 until first rendered */
+	int count;         /* keys to look in */
+	char key[WINDOW_KEYS_MAX][KEY_MAX]; /* the likeliest first */
+	size_t key_len[WINDOW_KEYS_MAX];
+	int overflow;      /* a key did not fit KEY_MAX */
 };
 
 struct store {
@@ -63,6 +72,7 @@ struct store {
 	char keys[KEY_SLOTS][KEY_MAX];
 	char nums[NUM_SLOTS][24];
 	struct strbuf command; /* the command in RESP, reused by every call */
+	struct token_windows windows;
 };
 
 const char *store_submit_result_name(enum submit_result r)
@@ -76,6 +86,7 @@ struct store *store_new(const struct ar_config *cfg)
 
 	st->cfg = cfg;
 	st->last_failure_ms = -FAILURE_LOG_INTERVAL_MS;
+	st->windows.current = -1;
 	if (cfg->redis_unix_path)
 		snprintf(st->where, sizeof st->where, "unix:%s", cfg->redis_unix_path);
 	else
@@ -294,37 +305,56 @@ static void arg_key(struct store *st, int i, int k, const char *kind, const char
  * can be in: the current one first (tokens are mostly used soon), then
  * back over the TTL and one window more (another host's clock may be
  * behind), and one ahead (or ahead of ours). W is in the key, so processes
- * configured with another token_ttl use their own hashes. */
-struct token_windows {
-	long seconds;           /* W */
-	long long current;      /* now / W */
-	int count;              /* of keys to look in */
-	long long index[WINDOW_KEYS_MAX]; /* the likeliest first */
-};
+ * configured with another token_ttl use their own hashes. The key names
+ * change once a window: they are rendered then, not on every request. */
 
-static void token_windows(const struct ar_config *cfg, struct token_windows *tw)
-{
-	long w = (cfg->token_ttl + WINDOWS_PER_TTL - 1) / WINDOWS_PER_TTL;
-	long back = (cfg->token_ttl + w - 1) / w + 1; /* <= WINDOWS_PER_TTL + 1 */
-
-	tw->seconds = w;
-	tw->current = (long long)time(NULL) / w;
-	tw->count = 0;
-	for (long k = 0; k <= back; k++)
-		tw->index[tw->count++] = tw->current - k;
-	tw->index[tw->count++] = tw->current + 1;
-}
-
-/* "<p>tw:<W>:<index>" into key slot k, as argument i. */
-static void arg_window_key(struct store *st, int i, int k, long seconds, long long index)
+/* "<prefix>tw:<W>:<index>" into out; 0 for a key too long. */
+static size_t window_key(const char *prefix, long seconds, long long index, char out[KEY_MAX])
 {
 	char name[48];
-	size_t n = strbuf_format_int(name, seconds);
+	size_t plen = strlen(prefix), n = 0;
 
+	memcpy(name, "tw:", 3);
+	n = 3 + strbuf_format_int(name + 3, seconds);
 	name[n++] = ':';
 	n += strbuf_format_int(name + n, index);
-	name[n] = '\0';
-	arg_key(st, i, k, "tw:", name);
+	if (plen + n >= KEY_MAX)
+		return 0;
+	memcpy(out, prefix, plen);
+	memcpy(out + plen, name, n);
+	out[plen + n] = '\0';
+	return plen + n;
+}
+
+static const struct token_windows *current_windows(struct store *st)
+{
+	struct token_windows *tw = &st->windows;
+	long w = (st->cfg->token_ttl + WINDOWS_PER_TTL - 1) / WINDOWS_PER_TTL;
+	long back = (st->cfg->token_ttl + w - 1) / w + 1; /* <= WINDOWS_PER_TTL + 1 */
+	long long current = (long long)time(NULL) / w;
+
+	if (current == tw->current && w == tw->seconds)
+		return tw;
+	tw->seconds = w;
+	tw->current = current;
+	tw->count = 0;
+	tw->overflow = 0;
+	for (long k = -1; k <= back; k++) {
+		/* k = -1 is the window ahead, looked in last. */
+		int slot = k < 0 ? (int)back + 1 : (int)k;
+		tw->key_len[slot] = window_key(st->cfg->key_prefix, w, current - k, tw->key[slot]);
+		tw->overflow |= tw->key_len[slot] == 0;
+		tw->count++;
+	}
+	return tw;
+}
+
+/* Window key number i (0 = the current window) as argument a. */
+static void arg_window(struct store *st, int a, const struct token_windows *tw, int i)
+{
+	if (tw->overflow)
+		st->arg_overflow = 1;
+	arg(st, a, tw->key[i], tw->key_len[i]);
 }
 
 /* 0, or -1 (logged) when a key of the command being built did not fit. */
@@ -351,19 +381,29 @@ static void arg_num(struct store *st, int i, int k, long long v)
 static redisReply *send_command(struct store *st, int argc)
 {
 	struct strbuf *cmd = &st->command;
+	size_t need = 16;
 	void *reply = NULL;
+	char *p;
 
+	for (int i = 0; i < argc; i++)
+		need += 1 + 20 + 2 + st->argvlen[i] + 2;
 	strbuf_reset(cmd);
-	strbuf_putc(cmd, '*');
-	strbuf_put_int(cmd, argc);
-	strbuf_put(cmd, "\r\n", 2);
+	p = strbuf_reserve(cmd, need);
+	*p++ = '*';
+	p += strbuf_format_int(p, argc);
+	*p++ = '\r';
+	*p++ = '\n';
 	for (int i = 0; i < argc; i++) {
-		strbuf_putc(cmd, '$');
-		strbuf_put_int(cmd, (long long)st->argvlen[i]);
-		strbuf_put(cmd, "\r\n", 2);
-		strbuf_put(cmd, st->argv[i], st->argvlen[i]);
-		strbuf_put(cmd, "\r\n", 2);
+		*p++ = '$';
+		p += strbuf_format_int(p, (long long)st->argvlen[i]);
+		*p++ = '\r';
+		*p++ = '\n';
+		memcpy(p, st->argv[i], st->argvlen[i]);
+		p += st->argvlen[i];
+		*p++ = '\r';
+		*p++ = '\n';
 	}
+	strbuf_commit(cmd, (size_t)(p - (cmd->data + cmd->len)));
 	if (redisAppendFormattedCommand(st->ctx, cmd->data, cmd->len) != REDIS_OK ||
 	    redisGetReply(st->ctx, &reply) != REDIS_OK)
 		return NULL;
@@ -470,12 +510,11 @@ enum store_status store_issue_token(struct store *st, const char *token, const c
 	redisReply *r;
 
 	char field[TOKEN_KEY_LEN + 1];
-	struct token_windows tw;
+	const struct token_windows *tw = current_windows(st);
 
-	token_windows(cfg, &tw);
 	token_key_name(token, field);
 	arg_key(st, 3, 0, "rate:", client);
-	arg_window_key(st, 4, 1, tw.seconds, tw.current);
+	arg_window(st, 4, tw, 0);
 	arg_key(st, 5, 2, "metrics", "");
 	arg_num(st, 6, NUM_FIRST, cfg->token_rate);
 	arg_num(st, 7, NUM_SECOND, cfg->token_ttl);
@@ -484,7 +523,7 @@ enum store_status store_issue_token(struct store *st, const char *token, const c
 	/* Past the last expiry of any token in it, by Redis's clock (a window
 	 * of the TTL, one of clock disagreement), and the same for every
 	 * process that shares W: the window's end + (WINDOWS_PER_TTL + 1) W. */
-	arg_num(st, 10, NUM_THIRD, (tw.current + 2 + WINDOWS_PER_TTL) * tw.seconds);
+	arg_num(st, 10, NUM_THIRD, (tw->current + 2 + WINDOWS_PER_TTL) * tw->seconds);
 	enum store_status s = eval_script(st, SCRIPT_ISSUE_TOKEN, 3, 11, &r);
 	if (s != STORE_OK)
 		return s;
@@ -565,17 +604,16 @@ enum store_status store_submit_order(struct store *st, const struct store_submis
 	redisReply *r;
 
 	char field[TOKEN_KEY_LEN + 1];
-	struct token_windows tw;
+	const struct token_windows *tw = current_windows(st);
 
 	memset(res, 0, sizeof *res);
-	token_windows(cfg, &tw);
 	token_key_name(sub->token, field);
 	arg_key(st, a++, k++, "t:", field);
 	arg_key(st, a++, k++, "order:", sub->order_id);
 	arg_key(st, a++, k++, "orders", "");
 	arg_key(st, a++, k++, "metrics", "");
-	for (int i = 0; i < tw.count; i++)
-		arg_window_key(st, a++, k++, tw.seconds, tw.index[i]);
+	for (int i = 0; i < tw->count; i++)
+		arg_window(st, a++, tw, i);
 	for (size_t i = 0; i < n; i++)
 		arg_key(st, a++, k++, "stock:", o->items[i].sku);
 	arg_str(st, a++, sub->identity);
@@ -584,7 +622,7 @@ enum store_status store_submit_order(struct store *st, const struct store_submis
 	arg_str(st, a++, cfg->duplicate_mode == DUPLICATE_REJECT ? "reject" : "replay");
 	arg_str(st, a++, sub->order_id);
 	arg(st, a++, sub->order_json, sub->order_json_len);
-	arg_num(st, a++, NUM_SECOND, tw.count);
+	arg_num(st, a++, NUM_SECOND, tw->count);
 	arg(st, a++, field, TOKEN_KEY_LEN);
 	for (size_t i = 0; i < n; i++)
 		arg_num(st, a++, (int)i + 1, o->items[i].qty);
@@ -592,7 +630,7 @@ enum store_status store_submit_order(struct store *st, const struct store_submis
 		arg_str(st, a++, o->items[i].sku);
 
 	enum store_status s =
-	    eval_script(st, SCRIPT_SUBMIT_ORDER, (int)(4 + tw.count + (int)n), a, &r);
+	    eval_script(st, SCRIPT_SUBMIT_ORDER, (int)(4 + tw->count + (int)n), a, &r);
 	if (s != STORE_OK)
 		return s;
 	if (parse_submit_reply(r, res) < 0) {

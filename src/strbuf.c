@@ -25,6 +25,20 @@ static void reserve(struct strbuf *sb, size_t len)
 	sb->cap = cap;
 }
 
+char *strbuf_reserve(struct strbuf *sb, size_t len)
+{
+	reserve(sb, len);
+	return sb->data + sb->len;
+}
+
+void strbuf_commit(struct strbuf *sb, size_t written)
+{
+	if (!sb->data || written > sb->cap - 1 - sb->len)
+		abort(); /* more than was reserved: a bug */
+	sb->len += written;
+	sb->data[sb->len] = '\0';
+}
+
 void strbuf_reset(struct strbuf *sb)
 {
 	sb->len = 0;

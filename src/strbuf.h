@@ -26,6 +26,12 @@ void strbuf_free(struct strbuf *sb);
  * length in *len; sb is empty again. Never returns NULL. */
 char *strbuf_detach(struct strbuf *sb, size_t *len);
 
+/* For writers that know an upper bound: room for len more bytes; returns
+ * where they go. Write at most len bytes there, then strbuf_commit the
+ * number written. */
+char *strbuf_reserve(struct strbuf *sb, size_t len);
+void strbuf_commit(struct strbuf *sb, size_t written);
+
 void strbuf_put(struct strbuf *sb, const void *s, size_t len);
 void strbuf_puts(struct strbuf *sb, const char *s);
 void strbuf_putc(struct strbuf *sb, char c);

@@ -82,6 +82,27 @@ static void test_detach(void **state)
 	free(s);
 }
 
+static void test_reserve_and_commit(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *p;
+
+	(void)state;
+	strbuf_puts(&sb, "*2\r\n");
+	p = strbuf_reserve(&sb, 1000);
+	assert_non_null(p);
+	assert_ptr_equal(p, sb.data + 4);
+	assert_true(sb.cap >= 4 + 1000 + 1);
+	memcpy(p, "$4\r\nPING", 8);
+	strbuf_commit(&sb, 8);
+	assert_int_equal(sb.len, 12);
+	assert_string_equal(sb.data, "*2\r\n$4\r\nPING"); /* terminated after the commit */
+	p = strbuf_reserve(&sb, 0);
+	strbuf_commit(&sb, 0);
+	assert_int_equal(sb.len, 12);
+	strbuf_free(&sb);
+}
+
 static void test_int_matches_printf(void **state)
 {
 	static const long long values[] = {0, 1, -1, 9, 10, -10, 99, 100, 1000, 2147483647LL,
@@ -160,6 +181,7 @@ int main(void)
 	    cmocka_unit_test(test_put_grows_and_terminates),
 	    cmocka_unit_test(test_reset_keeps_memory),
 	    cmocka_unit_test(test_detach),
+	    cmocka_unit_test(test_reserve_and_commit),
 	    cmocka_unit_test(test_int_matches_printf),
 	    cmocka_unit_test(test_json_string_every_ascii_byte),
 	    cmocka_unit_test(test_json_string_runs_and_utf8),
