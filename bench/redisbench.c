@@ -24,7 +24,7 @@
 #include <hiredis/hiredis.h>
 
 #define MAX_LINES 50
-#define MAX_ARGS (3 + 4 + 11 + MAX_LINES + 8 + 2 * MAX_LINES) /* 11 = WINDOWS */
+#define MAX_ARGS (3 + 4 + 11 + MAX_LINES + 10 + 2 * MAX_LINES) /* 11 = WINDOWS */
 
 static redisContext *ctx;
 static char sha_issue[41], sha_submit[41];
@@ -87,6 +87,7 @@ static void token(char out[37], const char *tag, unsigned long i)
 #define TTL 3600
 #define WINDOW_S (TTL / 8)
 #define WINDOWS 11
+static const char skew[] = "225"; /* W / 2: how far our clock may be from Redis's */
 
 static void token_field(char *out, size_t len, const char *tok)
 {
@@ -110,6 +111,7 @@ struct call {
 	char keys[4 + WINDOWS + MAX_LINES][64];
 	char field[32];
 	char expire_at[24];
+	char host_now[24];
 	char nums[MAX_LINES][8];
 	char skus[MAX_LINES][16];
 	char order_id[37];
@@ -143,6 +145,9 @@ static void build_issue(struct call *c, const char *tok)
 	push(c, c->field);
 	snprintf(c->expire_at, sizeof c->expire_at, "%lld", (now + 10) * WINDOW_S);
 	push(c, c->expire_at);
+	snprintf(c->host_now, sizeof c->host_now, "%lld", (long long)time(NULL));
+	push(c, c->host_now);
+	push(c, skew);
 }
 
 static void build_submit(struct call *c, const char *tok, const char *order_id, int lines)
@@ -195,6 +200,9 @@ static void build_submit(struct call *c, const char *tok, const char *order_id, 
 	snprintf(c->expire_at, sizeof c->expire_at, "%d", WINDOWS);
 	push(c, c->expire_at); /* here: the number of window keys */
 	push(c, c->field);
+	snprintf(c->host_now, sizeof c->host_now, "%lld", (long long)time(NULL));
+	push(c, c->host_now);
+	push(c, skew);
 	for (int i = 0; i < lines; i++) {
 		snprintf(c->nums[i], sizeof c->nums[i], "1");
 		push(c, c->nums[i]);

@@ -9,6 +9,7 @@
 -- ARGV[4] the token's field (its key name)
 -- ARGV[5] when the window's hash may go (unix seconds; every process that
 --         writes this window computes the same value)
+-- ARGV[6] the caller's clock (unix s)  ARGV[7] how far it may be from Redis's (s)
 --
 -- Returns {1, 0} when issued, {0, seconds left in the window} when limited.
 --
@@ -35,6 +36,13 @@ if limit > 0 then
   end
 end
 local now = redis.call('TIME')
+-- The window was named by the caller's clock: too far from Redis's, and
+-- the token could land where no submission looks, or in a hash already
+-- past its expiry. Refuse, loudly (an error reply: 500, logged).
+if math.abs(tonumber(now[1]) - tonumber(ARGV[6])) > tonumber(ARGV[7]) then
+  return redis.error_reply('ERR clock skew: this host says ' .. ARGV[6] .. ', Redis says ' ..
+                           now[1] .. ' (more than ' .. ARGV[7] .. ' s apart); fix NTP')
+end
 local expires_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) +
                    tonumber(ARGV[2]) * 1000
 local value = string.format('%.0f', expires_ms)

@@ -12,7 +12,8 @@
 -- ARGV[3] result TTL (s)   ARGV[4] 'replay' or 'reject'
 -- ARGV[5] new order id     ARGV[6] new order JSON
 -- ARGV[7] w                ARGV[8] the token's field in its window hash
--- ARGV[9 .. 8+n] qty of each line   ARGV[9+n .. 8+2n] sku of each line
+-- ARGV[9] the caller's clock (unix s)   ARGV[10] how far it may be from Redis's (s)
+-- ARGV[11 .. 10+n] qty of each line   ARGV[11+n .. 10+2n] sku of each line
 --
 -- Returns {result, outcome, order_id, body, sku, available}, where result is
 -- created | replayed | rejected | token_reused | invalid_token | unknown_sku
@@ -72,6 +73,15 @@ end
 -- 2. Unused: "<expiry ms>" or "<expiry ms>:<identity>" in its window's
 -- hash (issue_token.lua). An expired entry waits there for its window's
 -- hash to expire, and counts as gone.
+-- The windows were named by the caller's clock: one too far from Redis's
+-- would look in the wrong ones and answer invalid_token for live tokens.
+-- Say so instead (an error reply: 500, and the caller logs it).
+local now = redis.call('TIME')
+local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+if math.abs(tonumber(now[1]) - tonumber(ARGV[9])) > tonumber(ARGV[10]) then
+  return redis.error_reply('ERR clock skew: this host says ' .. ARGV[9] .. ', Redis says ' ..
+                           now[1] .. ' (more than ' .. ARGV[10] .. ' s apart); fix NTP')
+end
 local window, pending
 for i = 1, w do
   pending = redis.call('HGET', KEYS[4 + i], field)
@@ -86,8 +96,6 @@ end
 local colon = string.find(pending, ':', 1, true)
 local expires_ms = tonumber(colon and string.sub(pending, 1, colon - 1) or pending)
 local owner = colon and string.sub(pending, colon + 1) or ''
-local now = redis.call('TIME')
-local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 if not expires_ms or now_ms >= expires_ms or owner ~= identity then
   return answer('invalid_token', '', '', '', '', 0)
 end
@@ -108,16 +116,16 @@ local stock = {}
 for i = 1, n do
   local have = redis.call('GET', KEYS[4 + w + i])
   if not have then
-    return record('unknown_sku', '', '', ARGV[8 + n + i], 0)
+    return record('unknown_sku', '', '', ARGV[10 + n + i], 0)
   end
   stock[i] = stock_value(have)
   if not stock[i] then
-    return redis.error_reply('ERR stock of ' .. ARGV[8 + n + i] .. ' is not an integer')
+    return redis.error_reply('ERR stock of ' .. ARGV[10 + n + i] .. ' is not an integer')
   end
 end
 for i = 1, n do
-  if stock[i] < tonumber(ARGV[8 + i]) then
-    return record('out_of_stock', '', '', ARGV[8 + n + i], stock[i])
+  if stock[i] < tonumber(ARGV[10 + i]) then
+    return record('out_of_stock', '', '', ARGV[10 + n + i], stock[i])
   end
 end
 
@@ -127,7 +135,7 @@ end
 -- does a Redis over maxmemory. (The order key is named by a fresh UUID.)
 redis.call('XADD', KEYS[3], '*', 'order_id', ARGV[5], 'order', ARGV[6])
 for i = 1, n do
-  redis.call('DECRBY', KEYS[4 + w + i], ARGV[8 + i])
+  redis.call('DECRBY', KEYS[4 + w + i], ARGV[10 + i])
 end
 redis.call('HSET', KEYS[2], 'order', ARGV[6], 'owner', identity)
 return record('created', ARGV[5], ARGV[6], '', 0)

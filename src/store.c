@@ -22,18 +22,29 @@
  * or "a:" + REMOTE_ADDR, < IDENTITY_MAX + 64). */
 #define KEY_MAX (64 + 8 + IDENTITY_MAX + 64)
 #define FAILURE_LOG_INTERVAL_MS 1000.0
-/* Unused tokens are kept in one hash per issue window of WINDOW seconds,
- * WINDOW = ceil(token_ttl / WINDOWS_PER_TTL) (see token_windows below). */
+/* Unused tokens are kept in one hash per issue window of W seconds,
+ * W = max(WINDOW_MIN_S, ceil(token_ttl / WINDOWS_PER_TTL)) (see
+ * current_windows below). Host clocks may be W / 2 from Redis's: the
+ * scripts refuse a request from a host further off (clock skew). */
 #define WINDOWS_PER_TTL 8
+#define WINDOW_MIN_S 10
 /* The windows a live token can be in: WINDOWS_PER_TTL + 1 back (its TTL
  * and one window for clocks that disagree), the current one, one ahead. */
 #define WINDOW_KEYS_MAX (WINDOWS_PER_TTL + 3)
 /* EVALSHA sha numkeys, then the keys (4 + windows + lines) and the
- * arguments (8 + 2 * lines) of the biggest call, submit_order. */
-#define MAX_ARGS (3 + 4 + WINDOW_KEYS_MAX + ORDER_MAX_ITEMS + 8 + 2 * ORDER_MAX_ITEMS)
+ * arguments (10 + 2 * lines) of the biggest call, submit_order. */
+#define MAX_ARGS (3 + 4 + WINDOW_KEYS_MAX + ORDER_MAX_ITEMS + 10 + 2 * ORDER_MAX_ITEMS)
 #define KEY_SLOTS (4 + ORDER_MAX_ITEMS)
 /* Slots of st->nums: the quantities use 1 .. ORDER_MAX_ITEMS. */
-enum { NUM_FIRST = 0, NUM_SECOND = ORDER_MAX_ITEMS + 1, NUM_THIRD, NUM_NUMKEYS, NUM_SLOTS };
+enum {
+	NUM_FIRST = 0,
+	NUM_SECOND = ORDER_MAX_ITEMS + 1,
+	NUM_THIRD,
+	NUM_FOURTH,
+	NUM_FIFTH,
+	NUM_NUMKEYS,
+	NUM_SLOTS
+};
 
 enum script_id { SCRIPT_ISSUE_TOKEN, SCRIPT_SUBMIT_ORDER, SCRIPT_COUNT };
 static const char *const script_names[SCRIPT_COUNT] = {"issue_token", "submit_order"};
@@ -49,6 +60,7 @@ static const char *const result_names[SUBMIT_RESULT_COUNT] = {
 };
 
 struct token_windows {
+	long long now;     /* unix time of the last call */
 	long seconds;      /* W */
 	long long current; /* now / W; -1 until first rendered */
 	int count;         /* keys to look in */
@@ -330,9 +342,14 @@ static const struct token_windows *current_windows(struct store *st)
 {
 	struct token_windows *tw = &st->windows;
 	long w = (st->cfg->token_ttl + WINDOWS_PER_TTL - 1) / WINDOWS_PER_TTL;
-	long back = (st->cfg->token_ttl + w - 1) / w + 1; /* <= WINDOWS_PER_TTL + 1 */
-	long long current = (long long)time(NULL) / w;
+	long back;
+	long long now = (long long)time(NULL), current;
 
+	if (w < WINDOW_MIN_S)
+		w = WINDOW_MIN_S;
+	back = (st->cfg->token_ttl + w - 1) / w + 1; /* <= WINDOWS_PER_TTL + 1 */
+	current = now / w;
+	tw->now = now;
 	if (current == tw->current && w == tw->seconds)
 		return tw;
 	tw->seconds = w;
@@ -524,7 +541,9 @@ enum store_status store_issue_token(struct store *st, const char *token, const c
 	 * of the TTL, one of clock disagreement), and the same for every
 	 * process that shares W: the window's end + (WINDOWS_PER_TTL + 1) W. */
 	arg_num(st, 10, NUM_THIRD, (tw->current + 2 + WINDOWS_PER_TTL) * tw->seconds);
-	enum store_status s = eval_script(st, SCRIPT_ISSUE_TOKEN, 3, 11, &r);
+	arg_num(st, 11, NUM_FOURTH, tw->now);
+	arg_num(st, 12, NUM_FIFTH, tw->seconds / 2);
+	enum store_status s = eval_script(st, SCRIPT_ISSUE_TOKEN, 3, 13, &r);
 	if (s != STORE_OK)
 		return s;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
@@ -624,6 +643,8 @@ enum store_status store_submit_order(struct store *st, const struct store_submis
 	arg(st, a++, sub->order_json, sub->order_json_len);
 	arg_num(st, a++, NUM_SECOND, tw->count);
 	arg(st, a++, field, TOKEN_KEY_LEN);
+	arg_num(st, a++, NUM_FOURTH, tw->now);
+	arg_num(st, a++, NUM_FIFTH, tw->seconds / 2);
 	for (size_t i = 0; i < n; i++)
 		arg_num(st, a++, (int)i + 1, o->items[i].qty);
 	for (size_t i = 0; i < n; i++)
