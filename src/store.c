@@ -59,6 +59,7 @@ static const char *const result_names[SUBMIT_RESULT_COUNT] = {
 	[SUBMIT_OUT_OF_STOCK] = "out_of_stock",
 };
 
+/* The hashes of unused tokens a request names (current_windows). */
 struct token_windows {
 	long long now;     /* unix time of the last call */
 	long seconds;      /* W */
@@ -309,17 +310,6 @@ static void arg_key(struct store *st, int i, int k, const char *kind, const char
 	arg(st, i, key, n);
 }
 
-
-/* The issue windows of unused tokens. A token issued at unix time t (this
- * process's clock) goes into the hash "<p>tw:<W>:<t / W>", W seconds a
- * window: one hash field costs Redis less than one key with an expiry of
- * its own. A process that submits must look in every window a live token
- * can be in: the current one first (tokens are mostly used soon), then
- * back over the TTL and one window more (another host's clock may be
- * behind), and one ahead (or ahead of ours). W is in the key, so processes
- * configured with another token_ttl use their own hashes. The key names
- * change once a window: they are rendered then, not on every request. */
-
 /* "<prefix>tw:<W>:<index>" into out; 0 for a key too long. */
 static size_t window_key(const char *prefix, long seconds, long long index, char out[KEY_MAX])
 {
@@ -338,6 +328,15 @@ static size_t window_key(const char *prefix, long seconds, long long index, char
 	return plen + n;
 }
 
+/* The issue windows of unused tokens. A token issued at unix time t (this
+ * process's clock) goes into the hash "<p>tw:<W>:<t / W>", W seconds a
+ * window: one hash field costs Redis less than one key with an expiry of
+ * its own. A process that submits must look in every window a live token
+ * can be in: the current one first (tokens are mostly used soon), then
+ * back over the TTL and one window more (another host's clock may be
+ * behind), and one ahead (or ahead of ours). W is in the key, so processes
+ * configured with another token_ttl use their own hashes. The key names
+ * change once a window: they are rendered then, not on every request. */
 static const struct token_windows *current_windows(struct store *st)
 {
 	struct token_windows *tw = &st->windows;
