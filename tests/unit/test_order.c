@@ -1079,12 +1079,13 @@ static void test_to_json_matches_jansson(void **state)
 	o.items[1].qty = 1000;
 	o.n_items = 2;
 	for (int c = -(int)(sizeof extra / sizeof extra[0]); c < 0x80; c++) {
-		json_t *items = json_array(), *obj;
+		json_t *items, *obj;
 		char *want, *got;
 		size_t len;
 
 		if (c == 0)
 			continue;
+		items = json_array();
 		if (c < 0) {
 			o.customer = (char *)extra[-c - 1];
 		} else {
