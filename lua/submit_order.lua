@@ -70,9 +70,6 @@ if state then
   return answer('replayed', outcome, order_id, body, sku, available)
 end
 
--- 2. Unused: "<expiry ms>" or "<expiry ms>:<identity>" in its window's
--- hash (issue_token.lua). An expired entry waits there for its window's
--- hash to expire, and counts as gone.
 -- The windows were named by the caller's clock: one too far from Redis's
 -- would look in the wrong ones and answer invalid_token for live tokens.
 -- Say so instead (an error reply: 500, and the caller logs it).
@@ -82,6 +79,10 @@ if math.abs(tonumber(now[1]) - tonumber(ARGV[9])) > tonumber(ARGV[10]) then
   return redis.error_reply('ERR clock skew: this host says ' .. ARGV[9] .. ', Redis says ' ..
                            now[1] .. ' (more than ' .. ARGV[10] .. ' s apart); fix NTP')
 end
+
+-- 2. Unused: "<expiry ms>" or "<expiry ms>:<identity>" in its window's
+-- hash (issue_token.lua). An expired entry waits there for its window's
+-- hash to expire, and counts as gone.
 local window, pending
 for i = 1, w do
   pending = redis.call('HGET', KEYS[4 + i], field)
