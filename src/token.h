@@ -26,9 +26,10 @@ enum token_status token_from_header(const char *value, char out[TOKEN_LEN + 1]);
  * uuid_generate_random (the kernel's CSPRNG through getrandom). */
 void token_generate(char out[TOKEN_LEN + 1]);
 
-/* The token's Redis key name: its 16 bytes in unpadded base64url, 22
- * characters. Shorter than the 36-character text, so prefix + "t:" + this
- * fits Redis's 32-byte allocation class (see README, Redis keys). token
+/* The token's name in Redis: its 16 bytes in unpadded base64url, 22
+ * characters, the field of its issue window's hash while unused and, once
+ * used, the end of its own key (README, Redis key layout). Shorter than the
+ * 36-character text: a field of Redis's 32-byte allocation class. token
  * must be valid (token_parse). */
 #define TOKEN_KEY_LEN 22
 void token_key_name(const char *token, char out[TOKEN_KEY_LEN + 1]);

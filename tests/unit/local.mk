@@ -11,3 +11,6 @@ TESTS += $(UNIT_TESTS_LIST)
 AM_CFLAGS += $(CMOCKA_CFLAGS)
 LDADD = src/libantireplay.a $(DEP_LIBS) $(CMOCKA_LIBS)
 endif
+
+## The jansson oracle of order_write_json (test_order and the order fuzzer).
+EXTRA_DIST += tests/order_jansson.h
