@@ -8,7 +8,9 @@
 #   ar_write_config [key=value...]  $AR_TMP/antireplay.conf (redis at the socket)
 #   ar_start_app [N]            spawn-fcgi -F N (default 4) on $AR_TMP/app.sock;
 #                               each worker runs under $AR_APP_WRAPPER if set
-#                               (e.g. "valgrind --error-exitcode=99 ...")
+#                               (e.g. "valgrind --error-exitcode=99 ..."); returns
+#                               once every worker waits in accept()
+#   ar_wait_accepting PID...    until each PID waits in accept() or is gone
 #   ar_stop_app
 #   ar_redis CMD...             redis-cli on the private socket
 #   ar_fcgi METHOD URI [BODY] [VAR=VALUE...]  one request through cgi-fcgi;
@@ -19,10 +21,17 @@
 #   ar_metric NAME              a sample of the last /metrics body
 #   ar_snippet SRC FROM TO...   a conf/ snippet with literal substitutions
 #   ar_start_front NAME PING NONCE LAUNCH LOG...  a web server on a free port
+#   ar_wait_until TENTHS CMD... CMD every 0.1 s until it succeeds, at most
+#                               TENTHS times (see the supervision fixtures)
 #   ok / not_ok / ar_done       TAP output; ar_done exits 1 if anything failed
 #   check / check_contains / check_match / check_error   assertions
 #
 # Exit 77 (skip) only when a server binary is truly missing; CI installs all.
+#
+# No check may depend on how fast the machine is (a sanitizer build, valgrind,
+# one shared CPU core): tests poll for a state with a generous bound instead
+# of sleeping a fixed time, and every bound here is many times what a slow
+# machine needs. A bound only costs time when something is broken.
 
 set -u
 
@@ -34,7 +43,8 @@ set -u
 : "${CGI_FCGI:=$(command -v cgi-fcgi || true)}"
 : "${CURL:=$(command -v curl || true)}"
 REDIS_CLI=${REDIS_CLI:-$(command -v redis-cli || true)}
-# Bounds every cgi-fcgi call, so a hung worker fails a test, not the suite.
+# Bounds every cgi-fcgi call (60 s: a worker under valgrind on a slow
+# machine), so a hung worker fails a test, not the suite.
 AR_TIMEOUT=${AR_TIMEOUT:-$(command -v timeout || true)}
 AR_UUID4_RE='^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$'
 
@@ -120,11 +130,12 @@ ar_alive() {
 }
 
 # ar_stop_pid PID [SIGNAL] [TENTHS]: sends SIGNAL (default TERM; 0 sends
-# nothing) to PID, waits at most TENTHS tenths of a second (default 100)
-# until it is gone (a zombie counts as gone), reaps it if it is our child and
-# stops tracking it. Returns 0 when it is gone.
+# nothing) to PID, waits at most TENTHS tenths of a second (default 300: a
+# server that writes its data or stops its children on the way out takes
+# seconds on a slow machine) until it is gone (a zombie counts as gone), reaps
+# it if it is our child and stops tracking it. Returns 0 when it is gone.
 ar_stop_pid() {
-	_sp_pid=$1 _sp_max=${3:-100}
+	_sp_pid=$1 _sp_max=${3:-300}
 	kill -"${2:-TERM}" "$_sp_pid" 2>/dev/null
 	_sp_i=0
 	while ar_alive "$_sp_pid" && [ $_sp_i -lt "$_sp_max" ]; do
@@ -140,12 +151,19 @@ ar_stop_pid() {
 }
 
 ar_cleanup() {
+	# SIGCONT first (a test may have stopped it), then SIGTERM. Not the
+	# other way round: a SIGCONT that comes once the worker is on its way
+	# out discards the SIGSTOP with which LeakSanitizer's exit-time check
+	# stops it, and both then wait for ever (seen on a loaded machine).
 	for pid in $AR_PIDS; do
+		kill -CONT "$pid" 2>/dev/null
 		kill "$pid" 2>/dev/null
-		kill -CONT "$pid" 2>/dev/null # a test may have stopped it
 	done
+	# Up to 60 s before SIGKILL: a worker under valgrind or LeakSanitizer
+	# writes its report on the way out, several at once on a slow machine,
+	# and a SIGKILL would lose it. The waits overlap: all were signalled.
 	for pid in $AR_PIDS; do
-		ar_stop_pid "$pid" 0 50 || kill -9 "$pid" 2>/dev/null
+		ar_stop_pid "$pid" 0 600 || kill -9 "$pid" 2>/dev/null
 	done
 	ar_sanitizer_reports || _rc=1
 	if [ -n "${AR_TMP:-}" ] && [ -z "${AR_KEEP_TMP:-}" ]; then
@@ -194,10 +212,10 @@ ar_untrack() {
 	AR_PIDS=$(echo "$AR_PIDS" | tr ' ' '\n' | grep -vx "$1" | tr '\n' ' ')
 }
 
-# Wait (up to 10 s) for a unix socket to appear.
+# Wait (up to 30 s) for a unix socket to appear.
 ar_wait_socket() {
 	i=0
-	while [ ! -S "$1" ] && [ $i -lt 100 ]; do
+	while [ ! -S "$1" ] && [ $i -lt 300 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
@@ -233,11 +251,13 @@ ar_launch_redis() {
 	AR_REDIS_PID=$!
 	ar_track "$AR_REDIS_PID"
 	ar_wait_socket "$AR_REDIS_SOCK" || { echo "# redis did not start"; cat "$AR_TMP/redis.log"; exit 1; }
+	# Up to 30 s: Redis loads its AOF before it answers.
 	i=0
-	until ar_redis PING 2>/dev/null | grep -q PONG || [ $i -ge 100 ]; do
+	until ar_redis PING 2>/dev/null | grep -q PONG || [ $i -ge 300 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
+	[ $i -lt 300 ] || echo "# redis does not answer PING after 30 s"
 }
 
 ar_stop_redis() {
@@ -280,11 +300,37 @@ ar_start_app() {
 	[ -n "$AR_APP_PIDS" ] ||
 		AR_APP_PIDS=$(pgrep -f -- "$ANTIREPLAY_BIN -c $AR_TMP/antireplay.conf" | tr '\n' ' ')
 	for pid in $AR_APP_PIDS; do ar_track "$pid"; done
+	# spawn-fcgi binds the socket itself: connections queue there before a
+	# worker takes them. One under valgrind needs seconds to reach accept()
+	# (tens on a slow machine, several starting on one core), longer than a
+	# front waits for an answer (nginx: fastcgi_read_timeout 5s).
+	# shellcheck disable=SC2086 # a list of PIDs
+	ar_wait_accepting $AR_APP_PIDS
+}
+
+# ar_wait_accepting PID...: waits (up to 60 s) until each PID, a FastCGI
+# worker, waits in accept() (ar_idle_in_accept) or is gone; says so when
+# some do not.
+ar_wait_accepting() {
+	ar_wait_until 600 ar_all_accepting "$@" ||
+		echo "# after 60 s not every worker waits in accept():$(for _wa in "$@"; do
+			ar_alive "$_wa" && ! ar_idle_in_accept "$_wa" && printf ' %s' "$_wa"; done)"
+	return 0
+}
+
+ar_all_accepting() {
+	for _wa in "$@"; do
+		ar_alive "$_wa" || continue
+		ar_idle_in_accept "$_wa" || return 1
+	done
+	return 0
 }
 
 ar_stop_app() {
 	for pid in $AR_APP_PIDS; do kill "$pid" 2>/dev/null; done
-	for pid in $AR_APP_PIDS; do ar_stop_pid "$pid" 0 50; done
+	# Up to 60 s: a worker under valgrind writes its leak report on the way
+	# out, which takes seconds, and several do it at once.
+	for pid in $AR_APP_PIDS; do ar_stop_pid "$pid" 0 600; done
 	AR_APP_PIDS=""
 }
 
@@ -311,7 +357,7 @@ ar_fcgi_to() {
 		SERVER_PROTOCOL=HTTP/1.1 GATEWAY_INTERFACE=CGI/1.1 \
 		REMOTE_ADDR=127.0.0.1 \
 		CONTENT_LENGTH="$_len" CONTENT_TYPE="application/json" \
-		"$@" ${AR_TIMEOUT:+"$AR_TIMEOUT" 20} "$CGI_FCGI" -bind -connect "$AR_APP_SOCK" \
+		"$@" ${AR_TIMEOUT:+"$AR_TIMEOUT" 60} "$CGI_FCGI" -bind -connect "$AR_APP_SOCK" \
 		>"$_out" 2>/dev/null
 	return 0
 }
@@ -431,8 +477,8 @@ ar_json_get() {
 # --- Supervision fixtures (tests/integration/test_supervision.sh) ---------
 #   ar_start_multiwatch N [spawn-fcgi options...]
 #                       spawn-fcgi -n -s app.sock -M 0666 -b 2N -- multiwatch
-#                       -f N -- the app: AR_MW_PID is spawn-fcgi, which
-#                       execs multiwatch. Each worker runs under a small
+#                       -f N $AR_MW_OPTS -- the app: AR_MW_PID is
+#                       spawn-fcgi, which execs multiwatch. Each worker runs under a small
 #                       recorder that passes stop signals on and appends
 #                       "PID STATUS" to $AR_TMP/exits when the worker ends.
 #   ar_workers          PIDs of the live workers under multiwatch
@@ -443,6 +489,17 @@ ar_json_get() {
 #                       (full: headers, blank line, Content-Length bytes; not
 #                       for HEAD)
 #   ar_kill_workers     at exit: stops any worker a recorder started
+#   ar_in_request PID   the worker is inside a request: it holds SIGTERM
+#                       blocked, as src/main.c does from accept to finish
+#   ar_idle_in_accept PID  the worker waits in a system call on fd 0 (accept
+#                       on the listening socket); where /proc/PID/syscall
+#                       cannot be read, it is at least not inside a request
+#   ar_signal_pending PID SIGNUM  SIGNUM waits, blocked, in PID
+#   ar_redis_blocked    how many Redis clients wait with a command held (by
+#                       CLIENT PAUSE WRITE, which the tests use to keep a
+#                       request inside its worker as long as they need)
+#   ar_wait_until TENTHS CMD...  runs CMD every 0.1 s until it succeeds, at
+#                       most TENTHS times; returns CMD's last status
 
 : "${MULTIWATCH:=$(command -v multiwatch || true)}"
 
@@ -484,14 +541,14 @@ ar_start_multiwatch() {
 	: >>"$AR_TMP/app.log"
 	ar_write_recorder
 	AR_TMP=$AR_TMP "$SPAWN_FCGI" -n -s "$AR_APP_SOCK" -M 0666 -b $((2 * n)) "$@" -- \
-		"$MULTIWATCH" -f "$n" -- /bin/sh "$AR_TMP/recorder.sh" \
+		"$MULTIWATCH" -f "$n" ${AR_MW_OPTS:-} -- /bin/sh "$AR_TMP/recorder.sh" \
 		"$ANTIREPLAY_BIN" -c "$AR_TMP/antireplay.conf" 2>>"$AR_TMP/multiwatch.log" &
 	AR_MW_PID=$!
 	ar_track "$AR_MW_PID"
 	ar_wait_socket "$AR_APP_SOCK" || { echo "# multiwatch pool socket missing"; exit 1; }
-	# Wait (up to 5 s) until all N workers run.
+	# Wait (up to 30 s) until all N workers run.
 	i=0
-	while [ "$(ar_workers | wc -w)" -lt "$n" ] && [ $i -lt 50 ]; do
+	while [ "$(ar_workers | wc -w)" -lt "$n" ] && [ $i -lt 300 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
@@ -526,6 +583,48 @@ ar_response_state() {
 			if (line == "") { done = 1; next }
 			if (tolower(line) ~ /^content-length: /) { cl = substr(line, 17) + 0; have = 1 } }
 		END { print (done && have && size - hdr == cl) ? "full" : "broken" }' "$1"
+}
+
+# ar_sigmask PID FIELD BIT: the bit for signal BIT of PID's /proc status
+# mask FIELD (SigBlk, SigPnd, ShdPnd) is set. Linux numbering: TERM 15,
+# USR1 10.
+ar_sigmask() {
+	_m=$(sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status" 2>/dev/null)
+	[ -n "$_m" ] && [ $((0x$_m & (1 << ($3 - 1)))) -ne 0 ]
+}
+
+ar_in_request() {
+	ar_sigmask "$1" SigBlk 15
+}
+
+ar_signal_pending() {
+	ar_sigmask "$1" SigPnd "$2" || ar_sigmask "$1" ShdPnd "$2"
+}
+
+ar_idle_in_accept() {
+	if read -r _nr _fd _rest 2>/dev/null <"/proc/$1/syscall"; then
+		case $_nr in *[!0-9]* | '') return 1 ;; esac
+		[ "$_fd" = 0x0 ]
+	else
+		ar_alive "$1" && ! ar_in_request "$1"
+	fi
+}
+
+ar_redis_blocked() {
+	ar_redis CLIENT LIST | grep -c ' flags=[A-Za-z]*b'
+}
+
+ar_wait_until() {
+	_wu_max=$1
+	shift
+	_wu_i=0
+	while :; do
+		"$@" && return 0
+		_wu_rc=$?
+		_wu_i=$((_wu_i + 1))
+		[ $_wu_i -lt "$_wu_max" ] || return $_wu_rc
+		sleep 0.1
+	done
 }
 
 ar_kill_workers() {
@@ -920,12 +1019,13 @@ ar_start_front() {
 		"$fr_launch" "$AR_FRONT_PORT" || exit 1
 		ar_track "$AR_FRONT_PID"
 		AR_URL=http://127.0.0.1:$AR_FRONT_PORT
-		fr_wait=0
-		while [ $fr_wait -lt 100 ] && ar_alive "$AR_FRONT_PID"; do
-			fr_body=$("$CURL" -s -m 2 "$AR_URL$fr_ping" 2>/dev/null)
+		# Up to 60 s (Apache on a slow machine takes seconds), less when
+		# the server dies.
+		fr_end=$(($(date +%s) + 60))
+		while [ "$(date +%s)" -lt $fr_end ] && ar_alive "$AR_FRONT_PID"; do
+			fr_body=$("$CURL" -s -m 5 "$AR_URL$fr_ping" 2>/dev/null)
 			[ "$fr_body" = "$fr_nonce" ] && return 0
 			sleep 0.1
-			fr_wait=$((fr_wait + 1))
 		done
 		ar_stop_pid "$AR_FRONT_PID"
 		if grep -qs 'Address already in use' "$@"; then

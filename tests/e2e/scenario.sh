@@ -39,9 +39,13 @@ SC_TIME_RE='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z'
 # Tokens per client and 60 s; the scenario asks for fewer from 127.0.0.1.
 SC_RATE=40
 
+# redis_timeout_ms 1500, not the default 500: on a slow machine (valgrind,
+# one shared core) the storm's 30 clients can keep Redis from answering
+# within 500 ms, and the app then rightly answers 503. Three such timeouts
+# (its worst case) still end below the fronts' 5 s.
 ar_scenario_config() {
 	echo "base_path=$AR_BASE admin_token=$AR_ADMIN_TOKEN bind=header:X-Client" \
-		"token_rate=$SC_RATE"
+		"token_rate=$SC_RATE redis_timeout_ms=1500"
 }
 
 # sc_matches DESC ERE VALUE: VALUE matches ERE as a whole.
@@ -393,17 +397,34 @@ sc_identity() {
 	check_status "an identity over 256 bytes" 400 invalid_identity
 }
 
+# The window is 60 s from a client's first token, so the SC_RATE + 1
+# requests must fit in one: the first SC_RATE go through one curl (one
+# connection; a shell and a few processes per request would take over a
+# minute on a slow machine). The client's counter in Redis
+# (ar:rate:i:IDENTITY) tells whether all of them fell in one window; if not,
+# a new identity tries again (3 times at most).
 sc_rate_limit() {
-	sc_who="rl-$$"
-	sc_n=0
-	sc_bad=0
-	while [ $sc_n -lt $SC_RATE ]; do
+	sc_try=0
+	while :; do
+		sc_try=$((sc_try + 1))
+		sc_who="rl-$$-$sc_try"
+		set --
+		sc_n=0
+		while [ $sc_n -lt $SC_RATE ]; do
+			set -- "$@" -o /dev/null "$AR_URL$AR_BASE/tokens"
+			sc_n=$((sc_n + 1))
+		done
+		sc_issued=$("$CURL" -s -m 60 -X POST -H "X-Client: $sc_who" -w '%{http_code}\n' "$@" |
+			grep -cx 201)
 		ar_http POST "$AR_BASE/tokens" -H "X-Client: $sc_who"
-		[ "$H_STATUS" = 201 ] || sc_bad=$((sc_bad + 1))
-		sc_n=$((sc_n + 1))
+		sc_count=$(ar_redis GET "ar:rate:i:$sc_who")
+		if [ "$sc_count" = $((SC_RATE + 1)) ] || [ $sc_try -ge 3 ]; then
+			break
+		fi
+		echo "# rate limit: $sc_who's window held ${sc_count:-none} of $((SC_RATE + 1)) requests; again"
 	done
-	check "token_rate tokens in a window" 0 "$sc_bad"
-	ar_http POST "$AR_BASE/tokens" -H "X-Client: $sc_who"
+	check "token_rate tokens in a window" "$SC_RATE" "$sc_issued"
+	check "token_rate + 1 requests counted in one window" $((SC_RATE + 1)) "$sc_count"
 	check_status "one token over token_rate" 429 rate_limited
 	sc_matches "429 Retry-After in 1..60" '[1-9]|[1-5][0-9]|60' "$(h_header Retry-After)"
 	ar_http POST "$AR_BASE/tokens" -H "X-Client: $sc_who-other"
@@ -511,7 +532,7 @@ sc_storm() {
 	sc_pids=""
 	sc_i=0
 	while [ $sc_i -lt "$sc_n" ]; do
-		"$CURL" -s -m 30 -o "$sc_dir/$sc_i.body" -D "$sc_dir/$sc_i.head" \
+		"$CURL" -s -m 60 -o "$sc_dir/$sc_i.body" -D "$sc_dir/$sc_i.head" \
 			-w '%{http_code}' -H "Idempotency-Key: $sc_t" \
 			-H 'Content-Type: application/json' \
 			--data-binary '{"items":[{"sku":"SKU-4","qty":1}]}' \

@@ -73,27 +73,33 @@ check "no proxy errors in Apache's error log" "" \
 
 # A stuck pool (every process stopped): Apache gives up after ProxyTimeout
 # (5 s) with a 504 instead of hanging; once the processes run again the
-# service is back.
+# service is back. The 504 must have waited for ProxyTimeout, and come well
+# before Apache's Timeout (60 s here, its default) would have ended it: under
+# 30 s, whatever the machine.
 for pid in $AR_APP_PIDS; do kill -STOP "$pid"; done
 t0=$(ar_now_ms)
 ar_http_front GET "$AR_BASE/healthz"
 t1=$(ar_now_ms)
 for pid in $AR_APP_PIDS; do kill -CONT "$pid"; done
 check "a stuck pool: 504 from Apache" 504 "$H_STATUS"
-check "a stuck pool: the 504 within 4..9 s (ProxyTimeout 5)" yes \
-	"$([ $((t1 - t0)) -ge 4000 ] && [ $((t1 - t0)) -lt 9000 ] && echo yes || echo "$((t1 - t0)) ms")"
+echo "# a stuck pool: $H_STATUS after $((t1 - t0)) ms"
+check "a stuck pool: the 504 after 4..30 s (ProxyTimeout 5)" yes \
+	"$([ $((t1 - t0)) -ge 4000 ] && [ $((t1 - t0)) -lt 30000 ] && echo yes || echo "$((t1 - t0)) ms")"
 ar_http GET "$AR_BASE/healthz"
 check_status "the pool serves again after the stall" 200
 
 # The pool down (nothing listens on the socket): Apache answers 503 at
-# once.
+# once: its connect() is refused, which needs no wait (its error log says
+# so; the time is only shown).
 ar_stop_app
+: >"$AR_APACHE_DIR/error.log"
 t0=$(ar_now_ms)
 ar_http_front GET "$AR_BASE/healthz"
 t1=$(ar_now_ms)
+echo "# the pool down: $H_STATUS after $((t1 - t0)) ms"
 check "the pool down: 503 from Apache" 503 "$H_STATUS"
-check "the pool down: the 503 at once" yes \
-	"$([ $((t1 - t0)) -lt 2000 ] && echo yes || echo "$((t1 - t0)) ms")"
+check_contains "the pool down: the connect() was refused, no timeout" "Connection refused" \
+	"$(grep -F 'AH02454' "$AR_APACHE_DIR/error.log" | head -n 1)"
 
 # The same app and snippet under a second mount point, /shop/api: Apache's
 # <Location> and base_path change together; Location headers carry the

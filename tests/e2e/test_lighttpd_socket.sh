@@ -79,17 +79,19 @@ check "a 6 KB header and a 4 KB Cookie (over 8 KiB in all): lighttpd's 431" "431
 	"$(lighttpd_status -H "X-Padding: $pad" -H "Cookie: c=$cookie" "$AR_URL$AR_BASE/healthz")"
 
 # A stuck pool: every worker stopped. "read-timeout" => 5 gives a 504
-# (lighttpd checks timeouts once a second: measured 7 s), not a hang.
+# (lighttpd checks timeouts once a second: measured 7 s), not a hang: after
+# the read-timeout, and under 30 s whatever the machine (without it
+# lighttpd would wait for ever; curl gives up after 60 s).
 for pid in $AR_APP_PIDS; do kill -STOP "$pid"; done
 t0=$(ar_now_ms)
-code=$("$CURL" -s -o /dev/null -m 20 -w '%{http_code}' "$AR_URL$AR_BASE/healthz")
+code=$("$CURL" -s -o /dev/null -m 60 -w '%{http_code}' "$AR_URL$AR_BASE/healthz")
 ms=$(($(ar_now_ms) - t0))
 for pid in $AR_APP_PIDS; do kill -CONT "$pid"; done
 check "all workers stuck: 504" 504 "$code"
-if [ "$ms" -ge 4500 ] && [ "$ms" -le 9500 ]; then
+if [ "$ms" -ge 4500 ] && [ "$ms" -lt 30000 ]; then
 	ok "the 504 came after the read-timeout ($ms ms)"
 else
-	not_ok "the 504 came after $ms ms, not 5..9 s"
+	not_ok "the 504 came after $ms ms, not 5..30 s"
 fi
 ar_http GET "$AR_BASE/healthz"
 check_status "served again once the workers run" 200

@@ -128,7 +128,8 @@ check "nginx's 502: one Cache-Control: no-store" "no-store 1" \
 
 # One worker with a backlog of 2, stopped: 8 concurrent requests. Those the
 # backlog holds wait for fastcgi_read_timeout (5 s) and get 504; the others
-# find it full and get an immediate 502.
+# find it full and get an immediate 502 (nginx's connect() fails with
+# EAGAIN: no wait at all, which its error log shows for each one).
 rm -f "$AR_APP_SOCK"
 "$SPAWN_FCGI" -s "$AR_APP_SOCK" -M 0666 -b 2 -F 1 -P "$AR_TMP/pool.pid" \
 	-- /bin/sh -c "exec ${AR_APP_WRAPPER:-} '$ANTIREPLAY_BIN' -c '$AR_TMP/antireplay.conf' 2>>'$AR_TMP/app.log'" \
@@ -136,6 +137,8 @@ rm -f "$AR_APP_SOCK"
 ar_wait_socket "$AR_APP_SOCK"
 AR_APP_PIDS=$(tr '\n' ' ' <"$AR_TMP/pool.pid")
 for pid in $AR_APP_PIDS; do ar_track "$pid"; done
+# shellcheck disable=SC2086 # a list of PIDs
+ar_wait_accepting $AR_APP_PIDS
 ar_http GET "$AR_BASE/healthz"
 check_status "one worker with -b 2 serves" 200
 for pid in $AR_APP_PIDS; do kill -STOP "$pid"; done
@@ -143,21 +146,26 @@ for pid in $AR_APP_PIDS; do kill -STOP "$pid"; done
 pids=""
 i=0
 while [ $i -lt 8 ]; do
-	"$CURL" -s -m 15 -o /dev/null -D "$AR_TMP/over.$i.head" -w '%{http_code} %{time_total}' \
+	"$CURL" -s -m 60 -o /dev/null -D "$AR_TMP/over.$i.head" -w '%{http_code} %{time_total}' \
 		"$AR_URL$AR_BASE/healthz" >"$AR_TMP/over.$i.out" 2>/dev/null &
 	pids="$pids $!"
 	i=$((i + 1))
 done
 for p in $pids; do wait "$p"; done
 for pid in $AR_APP_PIDS; do kill -CONT "$pid"; done
-fast502=0 slow504=0 other="" nocache=""
+# A 504 must have waited for fastcgi_read_timeout (5 s), and come well
+# before nginx's default (60 s) would have ended it: under 30 s, whatever
+# the machine. A 502's time is only shown: that it did not wait is what the
+# EAGAIN lines in the error log prove.
+fast502=0 slow504=0 other="" nocache="" times=""
 i=0
 while [ $i -lt 8 ]; do
 	read -r code secs <"$AR_TMP/over.$i.out"
 	ms=$(echo "$secs" | awk '{ printf "%d", $1 * 1000 }')
-	if [ "$code" = 502 ] && [ "$ms" -lt 1000 ]; then
+	times="$times $code/${ms}ms"
+	if [ "$code" = 502 ]; then
 		fast502=$((fast502 + 1))
-	elif [ "$code" = 504 ] && [ "$ms" -ge 4500 ] && [ "$ms" -lt 8000 ]; then
+	elif [ "$code" = 504 ] && [ "$ms" -ge 4500 ] && [ "$ms" -lt 30000 ]; then
 		slow504=$((slow504 + 1))
 	else
 		other="$other $code/${ms}ms"
@@ -166,8 +174,9 @@ while [ $i -lt 8 ]; do
 		nocache="$nocache $code"
 	i=$((i + 1))
 done
-echo "# overload: $fast502 fast 502, $slow504 504 after ~5 s, other:${other:- none}"
-check "overload: each answer a fast 502 or a 504 after fastcgi_read_timeout" "" "$other"
+echo "# overload: $fast502 fast 502, $slow504 504 after ~5 s, other:${other:- none};" \
+	"times:$times"
+check "overload: each answer a 502 or a 504 after fastcgi_read_timeout" "" "$other"
 # Linux queues backlog + 1 connections on a unix socket (4 were seen here
 # too): at most 4 wait, at least 4 are refused at once.
 if [ $slow504 -ge 1 ] && [ $slow504 -le 4 ] && [ $fast502 -ge 4 ]; then
@@ -175,12 +184,9 @@ if [ $slow504 -ge 1 ] && [ $slow504 -le 4 ] && [ $fast502 -ge 4 ]; then
 else
 	not_ok "overload: expected 1..4 504s and at least 4 fast 502s, got $slow504 and $fast502"
 fi
-if grep -q 'connect() to unix:.* failed (11: Resource temporarily unavailable)' \
-	"$AR_NGINX_DIR/error.log"; then
-	ok "overload: nginx logged EAGAIN on connect()"
-else
-	not_ok "overload: no EAGAIN on connect() in nginx's error log"
-fi
+check "overload: nginx logged EAGAIN on connect() for each 502" "$fast502" \
+	"$(grep -c 'connect() to unix:.* failed (11: Resource temporarily unavailable)' \
+		"$AR_NGINX_DIR/error.log")"
 check "overload: Cache-Control: no-store on nginx's 502 and 504" "" "$nocache"
 ar_http_until 200 GET "$AR_BASE/healthz"
 check_status "the worker serves again once resumed" 200

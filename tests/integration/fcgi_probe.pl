@@ -15,7 +15,9 @@
 #     --stdin-bytes N      the body is N bytes of 'x'
 #     --send-stdin K       send only the first K body bytes and no end of
 #                          stdin, then wait for the answer
-#     --timeout SEC        how long to wait for the answer (default 10)
+#     --timeout SEC        how long to wait for the answer (default 30: a
+#                          bound for a hung worker, not a speed limit; the
+#                          probe returns as soon as the answer ends)
 #     --out FILE           the FCGI_STDOUT bytes (the CGI response)
 #     --repeat N           the same request N times, one connection each
 #     --vary NAME=FILE     with --repeat: request i gets line i of FILE as
@@ -36,7 +38,7 @@ use Socket qw(SOCK_STREAM);
 $SIG{PIPE} = 'IGNORE';
 
 my ($socket, @params, @pads, $many, $many_name, $many_size, @raw, $stdin, $stdin_bytes, $send_stdin);
-my ($timeout, $out, $repeat, $vary, $bodies) = (10, undef, 1, undef, undef);
+my ($timeout, $out, $repeat, $vary, $bodies) = (30, undef, 1, undef, undef);
 GetOptions(
 	'socket=s' => \$socket,
 	'param=s' => sub { push @params, [split /=/, $_[1], 2] },

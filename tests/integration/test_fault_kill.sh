@@ -36,20 +36,40 @@ while [ $c -le $CLIENTS ]; do
 	c=$((c + 1))
 done
 
-# Two crashes, each a short outage, under load.
-outage_total=0
+# shellcheck disable=SC2317 # called through ar_wait_until
+orders_beyond() { # the stream holds more than $1 orders
+	[ "$(ar_redis XLEN ar:orders 2>/dev/null)" -gt "$1" ] 2>/dev/null
+}
+# How many 503s the clients got.
+outage_answers() {
+	cat "$D"/*.log | awk '$4 == 503' | wc -l
+}
+# shellcheck disable=SC2317 # called through ar_wait_until
+outage_seen() { # a client met the outage: more 503s than $1
+	[ "$(outage_answers)" -gt "$1" ]
+}
+
+# Two crashes, each a short outage, under load: each comes once the clients
+# have placed a few more orders (load is flowing), and Redis comes back once
+# a client has met the outage (a 503). Each wait is bounded (60 s), far more
+# than a slow machine needs.
+n=0
 for crash in 1 2; do
-	sleep 2
+	ar_wait_until 600 orders_beyond $((n + 4)) ||
+		echo "# crash $crash: the stream did not grow past $((n + 4)) orders in 60 s"
 	n=$(ar_redis XLEN ar:orders)
+	seen=$(outage_answers)
 	t0=$(ar_now_ms)
 	ar_kill_redis
-	sleep 0.7
+	ar_wait_until 600 outage_seen "$seen" || echo "# crash $crash: no client met the outage in 60 s"
 	ar_launch_redis
 	dt=$(($(ar_now_ms) - t0))
-	outage_total=$((outage_total + dt))
 	echo "# crash $crash: SIGKILL with $n orders in the stream, Redis answering again after $dt ms"
+	n=$(ar_redis XLEN ar:orders)
 done
-sleep 1.5
+# Orders flow again after the second crash before the clients stop.
+ar_wait_until 600 orders_beyond $((n + 4)) ||
+	echo "# after the crashes: the stream did not grow past $((n + 4)) orders in 60 s"
 : >"$D/stop"
 t0=$(ar_now_ms)
 wait $pids

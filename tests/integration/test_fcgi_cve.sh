@@ -10,10 +10,11 @@
 #     without an answer and the same worker PID serves the next request;
 #   aborts: two lengths below INT_MAX whose sum + 2 overflows int reach
 #     Malloc(huge), whose assert fires (SIGABRT, exit 134); multiwatch
-#     starts a new worker within 2 s and service continues.
-# Then a 4th abort within multiwatch's 10 s retry window: multiwatch gives
-# up and the pool is gone. Any change of outcome means libfcgi changed:
-# update docs/security.md (section "The FastCGI socket") with the test.
+#     starts a new worker (how fast is printed, not asserted) and service
+#     continues.
+# Then a 4th abort within multiwatch's retry window: multiwatch gives up and
+# the pool is gone. Any change of outcome means libfcgi changed: update
+# docs/security.md (section "The FastCGI socket") with the test.
 
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 
@@ -35,6 +36,14 @@ ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}allocator_may_return_null=1"
 export ASAN_OPTIONS
 ar_start_redis
 ar_write_config token_rate=0 log_level=info
+# multiwatch (-r 3, its default) counts a death against the child slot only
+# when the child lived less than -t (default 10 s); a longer-lived one
+# resets the count. The cases before the first abort keep the first worker
+# alive for more than 10 s on a slow machine (an ASan build on a busy
+# core): its death would reset the count and the 4th abort be survived.
+# The window is widened to 10 minutes, so the four aborts count whatever
+# the machine's speed.
+AR_MW_OPTS="-r 3 -t 600000"
 ar_start_multiwatch 1
 
 echo "# libfcgi0ldbl $(dpkg-query -W -f='${Version}' libfcgi0ldbl 2>/dev/null || echo '(not a dpkg system)')"
@@ -58,7 +67,7 @@ asserts() {
 # request is a plain GET /healthz.
 crafted() {
 	ar_probe "$AR_TMP/r" --param REQUEST_METHOD=GET --param REQUEST_URI=/healthz \
-		--param REMOTE_ADDR=127.0.0.1 --raw-params "$2" --timeout 5
+		--param REMOTE_ADDR=127.0.0.1 --raw-params "$2"
 }
 
 # survives NAME HEX
@@ -67,13 +76,21 @@ survives() {
 	_e=$(exits)
 	crafted "$@"
 	_res=$(ar_probe_field result)/$(ar_probe_field stdout)
-	sleep 0.2
-	if [ "$_res" = closed/0 ] && [ "$(ar_workers)" = "$_w" ] && [ "$(exits)" = "$_e" ] &&
-		served_by "$_w"; then
+	# served_by first: the same PID answering a request after the crafted
+	# one proves it outlived it, with no sleep to guess how long a dying
+	# worker takes to show.
+	if served_by "$_w" && [ "$_res" = closed/0 ] && [ "$(ar_workers)" = "$_w" ] &&
+		[ "$(exits)" = "$_e" ]; then
 		ok "$1: connection closed unanswered; worker $_w survives and serves the next request"
 	else
 		not_ok "$1 ($2): expected close + same worker $_w; got $_res, workers now '$(ar_workers)', exits: $(cat "$AR_TMP/exits" 2>/dev/null | tr '\n' ' ') (libfcgi changed? see docs/security.md)"
 	fi
+}
+
+# new_worker OLD: a worker other than OLD runs (its PID in _new).
+new_worker() {
+	_new=$(ar_workers)
+	[ -n "$_new" ] && [ "$_new" != "$1" ]
 }
 
 # aborts NAME HEX
@@ -82,15 +99,11 @@ aborts() {
 	_a=$(asserts)
 	crafted "$@"
 	_res=$(ar_probe_field result)/$(ar_probe_field stdout)
+	# Up to 30 s for the replacement: its start (a shell, then the app) is
+	# as slow as the machine. The recorder writes the exit status before
+	# it ends, so before multiwatch forks the new worker.
 	t0=$(ar_now_ms)
-	_new=""
-	i=0
-	while [ $i -lt 40 ]; do
-		_new=$(ar_workers)
-		[ -n "$_new" ] && [ "$_new" != "$_w" ] && break
-		sleep 0.05
-		i=$((i + 1))
-	done
+	ar_wait_until 300 new_worker "$_w"
 	t1=$(ar_now_ms)
 	if [ "$_res" = closed/0 ] && grep -qx "$_w 134" "$AR_TMP/exits" 2>/dev/null &&
 		[ "$(asserts)" -gt "$_a" ]; then
@@ -98,10 +111,11 @@ aborts() {
 	else
 		not_ok "$1 ($2): expected worker $_w to abort; got $_res, exits: $(cat "$AR_TMP/exits" 2>/dev/null | tr '\n' ' ') (libfcgi changed? see docs/security.md)"
 	fi
-	if [ -n "$_new" ] && [ "$_new" != "$_w" ] && [ $((t1 - t0)) -le 2000 ] && served_by "$_new"; then
-		ok "$1: multiwatch started worker $_new within 2 s ($((t1 - t0)) ms); it serves"
+	echo "# $1: new worker '$_new' seen after $((t1 - t0)) ms"
+	if [ -n "$_new" ] && [ "$_new" != "$_w" ] && served_by "$_new"; then
+		ok "$1: multiwatch started worker $_new; it serves"
 	else
-		not_ok "$1: no new serving worker within 2 s (workers '$_new' after $((t1 - t0)) ms)"
+		not_ok "$1: no new serving worker (workers '$_new' after $((t1 - t0)) ms)"
 	fi
 }
 
@@ -125,18 +139,19 @@ aborts "name + value lengths 0x40000000 + 0x40000000" c0000000c0000000
 aborts "name length 0x7ffffffe, value 0 (0x7ffffffe + 2 overflows int)" fffffffe00
 
 # The 4th abort of one child slot within multiwatch's retry window (-t,
-# 10 s; -r 3 retries): multiwatch stops forking and exits, the socket is
-# dead. Four crafted records thus take a whole pool down for good: why the
-# socket must be reachable by the web server alone, and a supervisor must
-# restart multiwatch itself (systemd Restart=).
+# 10 s by default, widened above; -r 3 retries): multiwatch stops forking
+# and exits, the socket is dead. Four crafted records thus take a whole pool
+# down for good: why the socket must be reachable by the web server alone,
+# and a supervisor must restart multiwatch itself (systemd Restart=).
 crafted "a 4th abort" fffffffefffffffe
+# Up to 30 s for multiwatch to see the death and exit.
 i=0
-while ar_alive "$AR_MW_PID" && [ $i -lt 50 ]; do
+while ar_alive "$AR_MW_PID" && [ $i -lt 300 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
 if ! ar_alive "$AR_MW_PID" && grep -q 'died to often' "$AR_TMP/multiwatch.log"; then
-	ok "4th abort within 10 s: multiwatch gives up ('died to often') and exits"
+	ok "4th abort within the retry window: multiwatch gives up ('died to often') and exits"
 else
 	not_ok "4th abort: multiwatch still running or no give-up message: $(cat "$AR_TMP/multiwatch.log")"
 fi

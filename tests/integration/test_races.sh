@@ -19,12 +19,18 @@ ar_start_app 8
 stock() { ar_redis GET "ar:stock:$1"; }
 xlen() { ar_redis XLEN ar:orders; }
 
-# storm DIR N BODY-TEMPLATE: N requests POST /orders, started together (each
-# waits for DIR/go), body i is BODY-TEMPLATE with @TOKEN@ replaced by line i
-# of DIR/tokens (or the one token in $STORM_TOKEN). Waits for all of them.
+# storm DIR N BODY-TEMPLATE: N requests POST /orders, started together, body
+# i is BODY-TEMPLATE with @TOKEN@ replaced by line i of DIR/tokens (or the
+# one token in $STORM_TOKEN). Waits for all of them. Each request waits to
+# read a line from DIR/gate, a FIFO this shell holds open until all are done
+# (for reading and writing: on Linux that open does not block); once all N
+# are started, N lines let them go at once. One started late finds its line
+# waiting: nothing depends on how fast they start, and none spins meanwhile.
 storm() {
 	_dir=$1 _n=$2 _tpl=$3
 	mkdir -p "$_dir"
+	mkfifo "$_dir/gate"
+	exec 3<>"$_dir/gate"
 	_pids=""
 	_i=1
 	while [ $_i -le "$_n" ]; do
@@ -35,19 +41,20 @@ storm() {
 		fi
 		_b=$(printf '%s' "$_tpl" | sed "s/@TOKEN@/$_tok/")
 		(
-			_w=0
-			while [ ! -e "$_dir/go" ] && [ $_w -lt 1000 ]; do
-				sleep 0.01
-				_w=$((_w + 1))
-			done
+			read -r _go <&3
+			exec 3>&-
 			ar_fcgi_to "$_dir/$_i.out" POST /orders "$_b"
 		) &
 		_pids="$_pids $!"
 		_i=$((_i + 1))
 	done
-	sleep 0.2
-	: >"$_dir/go"
+	_i=0
+	while [ $_i -lt "$_n" ]; do
+		echo
+		_i=$((_i + 1))
+	done >&3
 	wait $_pids
+	exec 3>&-
 }
 
 # tally DIR N: counts of the answers, as "created=.. replayed=.. oos=.. other=..",

@@ -133,8 +133,12 @@ if [ "$(id -u)" -eq 0 ] && id www-data >/dev/null 2>&1 && id nobody >/dev/null 2
 	pool=$!
 	ar_track "$pool"
 	sock=$AR_TMP/run/antireplay.sock
+	# Wait (up to 30 s, not a fixed sleep) until multiwatch runs all its
+	# workers; spawn-fcgi set the socket's owner and mode before it exec'd
+	# multiwatch, so the checks below see the final state.
+	pool_up() { [ "$(ps -o user= --ppid "$pool" | wc -l)" -ge "${sf_forks:-4}" ]; }
 	ar_wait_socket "$sock"
-	sleep 0.3
+	ar_wait_until 300 pool_up
 	check "spawn-fcgi unit: socket owner and mode" "srw-rw---- www-data www-data" \
 		"$(ls -l "$sock" | awk '{ print $1, $3, $4 }')"
 	check "spawn-fcgi unit: workers run as nobody" "nobody nobody nobody nobody" \

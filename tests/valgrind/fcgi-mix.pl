@@ -16,7 +16,8 @@
 #   fcgi-mix.pl SOCKET noread
 #       GET /metrics, then hangs up without reading the answer.
 #   fcgi-mix.pl SOCKET stall SECONDS
-#       Like half, but waits SECONDS before it hangs up.
+#       Like half, but prints "sent" once the bytes are on their way, then
+#       waits SECONDS before it hangs up.
 use strict;
 use warnings;
 use IO::Socket::UNIX;
@@ -117,7 +118,11 @@ sub fcgi {
 if ($mode eq 'half' || $mode eq 'stall') {
 	my $s = connect_app();
 	write_all($s, request_bytes('POST', '/orders', '{"items":[', {}, 100));
-	sleep $count if $mode eq 'stall';
+	if ($mode eq 'stall') {
+		$| = 1;
+		print "sent\n";
+		sleep $count;
+	}
 	close $s;
 	exit 0;
 }

@@ -59,14 +59,14 @@ check "Redis down at start: GET /metrics" 503 "$AR_STATUS"
 ar_fcgi GET /nope
 check_error "Redis down at start: an unknown path" 404 not_found
 
-# Redis comes up: the worker connects by itself.
+# Redis comes up: the worker connects by itself (asked again every 0.1 s,
+# for up to 60 s: a slow machine).
 ar_start_redis
-n=0
+t_end=$(($(date +%s) + 60))
 ar_fcgi GET /healthz
-while [ "$AR_STATUS" != 200 ] && [ $n -lt 50 ]; do
-	sleep 0.2
+while [ "$AR_STATUS" != 200 ] && [ "$(date +%s)" -lt $t_end ]; do
+	sleep 0.1
 	ar_fcgi GET /healthz
-	n=$((n + 1))
 done
 check "Redis up: GET /healthz" 200 "$AR_STATUS"
 "$PERL" "$MIX" "$AR_APP_SOCK" mix 30 "$ADMIN" >"$AR_TMP/mix.out" 2>&1
@@ -74,36 +74,37 @@ check "Redis up: 30 requests of the mix as expected" "requests 30 unexpected 0 u
 	"$(cat "$AR_TMP/mix.out")"
 
 # A half-sent body, then a hang-up; a client that reads no answer. The
-# worker is free again within client_timeout_ms (1 s) + 1 s.
+# worker is free again for the next request. (The fault tests own the
+# bounds; here the paths only have to be taken under valgrind. The time is
+# only shown.)
 "$PERL" "$MIX" "$AR_APP_SOCK" half
 "$PERL" "$MIX" "$AR_APP_SOCK" noread
 t0=$(ar_now_ms)
 ar_fcgi GET /healthz
 t1=$(ar_now_ms)
+echo "# after a half body and an unread answer: answered in $((t1 - t0)) ms"
 check "after a half body and an unread answer: GET /healthz" 200 "$AR_STATUS"
-if [ $((t1 - t0)) -lt 2000 ]; then
-	ok "the worker was free again in $((t1 - t0)) ms (client_timeout_ms 1000)"
-else
-	not_ok "the worker took $((t1 - t0)) ms to answer again (client_timeout_ms 1000)"
-fi
-# A client that sends half a body and stalls (6 s): the worker's read times
-# out after client_timeout_ms (1 s), it answers 400 and closes at once (the
-# app ends libfcgi's lingering close after a failed read); then it serves the
-# next request. (The fault tests own that bound; here it only has to happen,
-# under valgrind, within 1 + 2 + 1 s.)
-"$PERL" "$MIX" "$AR_APP_SOCK" stall 6 &
+# A client that sends half a body and stalls (120 s, longer than ar_fcgi
+# waits: 60 s): the worker's read times out after client_timeout_ms (1 s),
+# it answers 400 and closes at once (the app ends libfcgi's lingering close
+# after a failed read); then it serves the next request. An answer at all
+# thus shows that the worker, not the client, ended the stall. The request
+# goes out once the stalled one is queued ahead of it (the worker takes
+# connections in order). (The fault tests own the bound on the time, which
+# is only shown.)
+"$PERL" "$MIX" "$AR_APP_SOCK" stall 120 >"$AR_TMP/stall.out" &
 stall_pid=$!
 ar_track "$stall_pid"
-sleep 0.3
+# shellcheck disable=SC2317 # called through ar_wait_until
+stall_sent() {
+	grep -q sent "$AR_TMP/stall.out"
+}
+ar_wait_until 300 stall_sent
 t0=$(ar_now_ms)
 ar_fcgi GET /healthz
 t1=$(ar_now_ms)
+echo "# behind a stalled client: answered in $((t1 - t0)) ms (client_timeout_ms 1000)"
 check "behind a stalled client: GET /healthz" 200 "$AR_STATUS"
-if [ $((t1 - t0)) -lt 4000 ]; then
-	ok "behind a stalled client the worker answered in $((t1 - t0)) ms (client_timeout_ms 1000)"
-else
-	not_ok "behind a stalled client the worker took $((t1 - t0)) ms (client_timeout_ms 1000)"
-fi
 kill "$stall_pid" 2>/dev/null
 wait "$stall_pid" 2>/dev/null
 ar_untrack "$stall_pid"
@@ -119,7 +120,7 @@ check "Redis gone: GET /healthz" 503 "$AR_STATUS"
 pid=$AR_APP_PIDS
 ar_stop_app
 if ar_alive "$pid"; then
-	not_ok "the worker $pid still runs 5 s after SIGTERM"
+	not_ok "the worker $pid still runs 60 s after SIGTERM"
 else
 	ok "the worker left after SIGTERM"
 fi
@@ -137,7 +138,7 @@ check "Redis AUTH refused: GET /healthz" 503 "$AR_STATUS"
 pid=$AR_APP_PIDS
 ar_stop_app
 if ar_alive "$pid"; then
-	not_ok "the worker $pid still runs 5 s after SIGTERM (AUTH refused)"
+	not_ok "the worker $pid still runs 60 s after SIGTERM (AUTH refused)"
 else
 	ok "the worker left after SIGTERM (AUTH refused)"
 fi
