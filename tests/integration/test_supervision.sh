@@ -143,6 +143,11 @@ sv_unpause_redis() {
 	ar_redis CLIENT UNPAUSE >/dev/null
 }
 
+# sv_redis_holds_one: a worker's script waits in the paused Redis.
+sv_redis_holds_one() {
+	[ "$(ar_redis_blocked)" -ge 1 ]
+}
+
 # sv_all PREDICATE PID...: PREDICATE holds for every PID.
 sv_all() {
 	_pred=$1
@@ -394,8 +399,7 @@ printf '%s' "$ORDER" >"$AR_TMP/order.json"
 sv_pause_redis
 sv_order_client "$TOK" /dev/null <"$AR_TMP/order.json" &
 D1=$!
-ar_wait_until 600 sh -c '[ "$("$0" -s "$1" CLIENT LIST | grep -c " flags=[A-Za-z]*b.* cmd=evalsha")" -ge 1 ]' \
-	"$REDIS_CLI" "$AR_TMP/redis.sock" || echo "# the order did not reach Redis in 60 s"
+ar_wait_until 600 sv_redis_holds_one || echo "# the order did not reach Redis in 60 s"
 kill -9 "$D1"
 wait "$D1" 2>/dev/null
 sv_unpause_redis
