@@ -11,6 +11,7 @@
 #                               (e.g. "valgrind --error-exitcode=99 ..."); returns
 #                               once every worker waits in accept()
 #   ar_wait_accepting PID...    until each PID waits in accept() or is gone
+#   ar_all PREDICATE ARG...     PREDICATE holds for every ARG
 #   ar_stop_app
 #   ar_redis CMD...             redis-cli on the private socket
 #   ar_fcgi METHOD URI [BODY] [VAR=VALUE...]  one request through cgi-fcgi;
@@ -312,16 +313,22 @@ ar_start_app() {
 # worker, waits in accept() (ar_idle_in_accept) or is gone; says so when
 # some do not.
 ar_wait_accepting() {
-	ar_wait_until 600 ar_all_accepting "$@" ||
+	ar_wait_until 600 ar_all ar_accepting_or_gone "$@" ||
 		echo "# after 60 s not every worker waits in accept():$(for _wa in "$@"; do
 			ar_alive "$_wa" && ! ar_idle_in_accept "$_wa" && printf ' %s' "$_wa"; done)"
 	return 0
 }
 
-ar_all_accepting() {
-	for _wa in "$@"; do
-		ar_alive "$_wa" || continue
-		ar_idle_in_accept "$_wa" || return 1
+ar_accepting_or_gone() {
+	! ar_alive "$1" || ar_idle_in_accept "$1"
+}
+
+# ar_all PREDICATE ARG...: PREDICATE holds for every ARG (a PID, say).
+ar_all() {
+	_all_pred=$1
+	shift
+	for _all_arg in "$@"; do
+		"$_all_pred" "$_all_arg" || return 1
 	done
 	return 0
 }

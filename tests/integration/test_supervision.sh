@@ -148,16 +148,6 @@ sv_redis_holds_one() {
 	[ "$(ar_redis_blocked)" -ge 1 ]
 }
 
-# sv_all PREDICATE PID...: PREDICATE holds for every PID.
-sv_all() {
-	_pred=$1
-	shift
-	for _p in "$@"; do
-		"$_pred" "$_p" || return 1
-	done
-	return 0
-}
-
 # sv_stop_pending PID: multiwatch's USR1 or a SIGTERM waits in PID.
 sv_stop_pending() {
 	ar_signal_pending "$1" 10 || ar_signal_pending "$1" 15
@@ -266,7 +256,7 @@ sv_wait_load 20 0
 # Redis holds every script: each loop's request is then inside a worker
 # (4 loops, 4 workers), and one more connection waits in the backlog.
 sv_pause_redis
-ar_wait_until 600 sv_all ar_in_request $WORKERS ||
+ar_wait_until 600 ar_all ar_in_request $WORKERS ||
 	echo "# not every worker took a request in 60 s"
 sv_req "$AR_TMP/req.queued" POST /tokens "" >"$AR_TMP/queued" &
 QUEUED=$!
@@ -277,7 +267,7 @@ T_TERM=$(now_ms)
 kill -TERM "$MW"
 # multiwatch passes the stop on as USR1: let it reach every worker while
 # its request is still held, then let Redis answer.
-ar_wait_until 600 sv_all sv_stop_pending $WORKERS ||
+ar_wait_until 600 ar_all sv_stop_pending $WORKERS ||
 	echo "# the stop signal did not reach every worker in 60 s"
 sv_unpause_redis
 GONE_MS=$(sv_wait_gone "$MW" 60000)
