@@ -38,7 +38,10 @@ static int set_long(long *slot, const char *value, long min, long max, char *why
 	return 0;
 }
 
-static int set_redis(struct ar_config *cfg, const char *value, char *why, size_t whylen)
+/* "unix:/path" or "host:port" ("[v6]:port") into *unix_path or *host and
+ * *port; the other form's fields are cleared. */
+static int set_address(const char *value, char **host, int *port, char **unix_path, char *why,
+                       size_t whylen)
 {
 	if (strncmp(value, "unix:", 5) == 0) {
 		if (value[5] != '/' || strlen(value + 5) > UNIX_PATH_MAX) {
@@ -46,30 +49,36 @@ static int set_redis(struct ar_config *cfg, const char *value, char *why, size_t
 			         UNIX_PATH_MAX);
 			return -1;
 		}
-		replace_string(&cfg->redis_unix_path, value + 5);
-		free(cfg->redis_host);
-		cfg->redis_host = NULL;
+		replace_string(unix_path, value + 5);
+		free(*host);
+		*host = NULL;
 		return 0;
 	}
 	const char *colon = strrchr(value, ':');
-	long port;
+	long p;
 	if (!colon || colon == value ||
-	    util_parse_long(colon + 1, strlen(colon + 1), 1, 65535, &port) < 0) {
+	    util_parse_long(colon + 1, strlen(colon + 1), 1, 65535, &p) < 0) {
 		snprintf(why, whylen, "expected host:port or unix:/path, got '%.64s'", value);
 		return -1;
 	}
-	const char *host = value;
-	size_t hostlen = (size_t)(colon - value);
-	if (host[0] == '[' && hostlen > 2 && host[hostlen - 1] == ']') {
-		host++;
-		hostlen -= 2;
+	const char *h = value;
+	size_t hlen = (size_t)(colon - value);
+	if (h[0] == '[' && hlen > 2 && h[hlen - 1] == ']') {
+		h++;
+		hlen -= 2;
 	}
-	free(cfg->redis_host);
-	cfg->redis_host = xstrndup(host, hostlen);
-	cfg->redis_port = (int)port;
-	free(cfg->redis_unix_path);
-	cfg->redis_unix_path = NULL;
+	free(*host);
+	*host = xstrndup(h, hlen);
+	*port = (int)p;
+	free(*unix_path);
+	*unix_path = NULL;
 	return 0;
+}
+
+static int set_redis(struct ar_config *cfg, const char *value, char *why, size_t whylen)
+{
+	return set_address(value, &cfg->redis_host, &cfg->redis_port, &cfg->redis_unix_path, why,
+	                   whylen);
 }
 
 static int set_redis_password(struct ar_config *cfg, const char *value, char *why, size_t whylen)
@@ -260,6 +269,81 @@ static int set_log_level(struct ar_config *cfg, const char *value, char *why, si
 	return 0;
 }
 
+static int set_db(struct ar_config *cfg, const char *value, char *why, size_t whylen)
+{
+	return set_address(value, &cfg->db_host, &cfg->db_port, &cfg->db_unix_path, why, whylen);
+}
+
+static int set_db_user(struct ar_config *cfg, const char *value, char *why, size_t whylen)
+{
+	if (!*value || strlen(value) > DB_NAME_MAX) {
+		snprintf(why, whylen, "expected a user name of 1 to %d bytes", DB_NAME_MAX);
+		return -1;
+	}
+	replace_string(&cfg->db_user, value);
+	return 0;
+}
+
+static int set_db_password(struct ar_config *cfg, const char *value, char *why, size_t whylen)
+{
+	(void)why, (void)whylen;
+	replace_string(&cfg->db_password, value);
+	return 0;
+}
+
+/* A database name: quoted nowhere, so letters, digits, '_' and '$' only. */
+static int set_db_name(struct ar_config *cfg, const char *value, char *why, size_t whylen)
+{
+	size_t n = strlen(value);
+	if (n == 0 || n > DB_NAME_MAX || strspn(value, "abcdefghijklmnopqrstuvwxyz"
+	                                               "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$") != n) {
+		snprintf(why, whylen, "expected 1 to %d letters, digits, '_' or '$', got '%.64s'",
+		         DB_NAME_MAX, value);
+		return -1;
+	}
+	replace_string(&cfg->db_name, value);
+	return 0;
+}
+
+static int set_db_timeout(struct ar_config *cfg, const char *value, char *why, size_t whylen)
+{
+	long v;
+	if (set_long(&v, value, 1, 3600, why, whylen) < 0)
+		return -1;
+	cfg->db_timeout = (int)v;
+	return 0;
+}
+
+static int set_drain_batch(struct ar_config *cfg, const char *value, char *why, size_t whylen)
+{
+	long v;
+	if (set_long(&v, value, 1, DRAIN_BATCH_MAX, why, whylen) < 0)
+		return -1;
+	cfg->drain_batch = (int)v;
+	return 0;
+}
+
+static int set_drain_block_ms(struct ar_config *cfg, const char *value, char *why,
+                              size_t whylen)
+{
+	long v;
+	if (set_long(&v, value, 10, 60000, why, whylen) < 0)
+		return -1;
+	cfg->drain_block_ms = (int)v;
+	return 0;
+}
+
+static int set_drain_claim_ms(struct ar_config *cfg, const char *value, char *why,
+                              size_t whylen)
+{
+	return set_long(&cfg->drain_claim_ms, value, 100, 7L * 86400 * 1000, why, whylen);
+}
+
+static int set_order_ttl(struct ar_config *cfg, const char *value, char *why, size_t whylen)
+{
+	return set_long(&cfg->order_ttl, value, 1, 366L * 86400, why, whylen);
+}
+
 static const struct {
 	const char *key;
 	setter_fn set;
@@ -281,6 +365,15 @@ static const struct {
 	{"admin_token", set_admin_token},
 	{"log", set_log},
 	{"log_level", set_log_level},
+	{"db", set_db},
+	{"db_user", set_db_user},
+	{"db_password", set_db_password},
+	{"db_name", set_db_name},
+	{"db_timeout", set_db_timeout},
+	{"drain_batch", set_drain_batch},
+	{"drain_block_ms", set_drain_block_ms},
+	{"drain_claim_ms", set_drain_claim_ms},
+	{"order_ttl", set_order_ttl},
 };
 #define N_KEYS (sizeof keys / sizeof keys[0])
 
@@ -305,6 +398,21 @@ void config_init(struct ar_config *cfg)
 	cfg->admin_token = xstrdup("");
 	cfg->log_to_stderr = 0;
 	cfg->log_level = AR_LOG_INFO;
+	cfg->db_unix_path = xstrdup("/run/mysqld/mysqld.sock");
+	cfg->db_port = 3306;
+	cfg->db_user = xstrdup("antireplay");
+	cfg->db_password = xstrdup("");
+	cfg->db_name = xstrdup("antireplay");
+	cfg->db_timeout = 10;
+	cfg->drain_batch = 100;
+	cfg->drain_block_ms = 1000;
+	cfg->drain_claim_ms = 60000;
+	cfg->order_ttl = 0;
+}
+
+long config_order_ttl(const struct ar_config *cfg)
+{
+	return cfg->order_ttl ? cfg->order_ttl : cfg->result_ttl;
 }
 
 void config_free(struct ar_config *cfg)
@@ -319,6 +427,11 @@ void config_free(struct ar_config *cfg)
 	free(cfg->bind_name);
 	free(cfg->base_path);
 	free(cfg->admin_token);
+	free(cfg->db_host);
+	free(cfg->db_unix_path);
+	free(cfg->db_user);
+	free(cfg->db_password);
+	free(cfg->db_name);
 	memset(cfg, 0, sizeof *cfg);
 }
 

@@ -32,7 +32,22 @@ struct ar_config {
 	char *admin_token; /* empty: admin routes disabled */
 	int log_to_stderr;
 	enum ar_log_level log_level;
+	/* antireplay-drain only (antireplay-fcgi checks them, uses none) */
+	char *db_host;         /* TCP host, or NULL when db_unix_path is set */
+	int db_port;
+	char *db_unix_path;    /* from "unix:/path", else NULL */
+	char *db_user;
+	char *db_password;
+	char *db_name;
+	int db_timeout;        /* seconds: connect, read, write */
+	int drain_batch;       /* entries per XREADGROUP and per transaction */
+	int drain_block_ms;    /* XREADGROUP BLOCK */
+	long drain_claim_ms;   /* pending this long: another drain claims it */
+	long order_ttl;        /* seconds; 0 = unset (result_ttl): config_order_ttl */
 };
+
+#define DB_NAME_MAX 64
+#define DRAIN_BATCH_MAX 1000
 
 #define CONFIG_ERR_LEN 512
 
@@ -47,6 +62,9 @@ int config_load_file(struct ar_config *cfg, const char *path, char *err, size_t 
 /* Same for text held in memory; name stands for the file in messages. */
 int config_load_string(struct ar_config *cfg, const char *name, const char *text, char *err,
                        size_t errlen);
+
+/* The TTL the drain gives an order's hash once it is in the database. */
+long config_order_ttl(const struct ar_config *cfg);
 
 /* Frees the strings; cfg may be reused after config_init. NULL-safe. */
 void config_free(struct ar_config *cfg);

@@ -11,13 +11,12 @@
 #include <string.h>
 
 #include "app.h"
+#include "cli.h"
 #include "config.h"
 #include "fcgi_io.h"
 #include "log.h"
 #include "store.h"
 #include "util.h"
-
-#define DEFAULT_CONFIG SYSCONFDIR "/antireplay/antireplay.conf"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -61,7 +60,7 @@ static void usage(FILE *out)
 	        "listening socket.\n"
 	        "\n"
 	        "Report bugs to: %s\n",
-	        DEFAULT_CONFIG, PACKAGE_BUGREPORT);
+	        CLI_DEFAULT_CONFIG, PACKAGE_BUGREPORT);
 }
 
 /* Runs for SIGTERM/SIGINT/SIGHUP/SIGUSR1, installed without SA_RESTART so a
@@ -93,39 +92,6 @@ static void install_signals(sigset_t *deferred)
 		sigaction(stop_signals[i], &sa, NULL);
 		sigaddset(deferred, stop_signals[i]);
 	}
-}
-
-struct options {
-	const char *config_path;
-	int check_only;
-};
-
-/* Returns 0 to go on, or an exit status + 1 when the program should stop. */
-static int parse_args(int argc, char **argv, struct options *opt)
-{
-	opt->config_path = DEFAULT_CONFIG;
-	opt->check_only = 0;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			usage(stdout);
-			return 0 + 1;
-		} else if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
-			printf("antireplay-fcgi %s\n", PACKAGE_VERSION);
-			return 0 + 1;
-		} else if (strcmp(a, "-t") == 0 || strcmp(a, "--check-config") == 0) {
-			opt->check_only = 1;
-		} else if ((strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) && i + 1 < argc) {
-			opt->config_path = argv[++i];
-		} else if (strncmp(a, "--config=", 9) == 0) {
-			opt->config_path = a + 9;
-		} else {
-			fprintf(stderr, "antireplay-fcgi: bad argument '%s'\n", a);
-			usage(stderr);
-			return 1 + 1;
-		}
-	}
-	return 0;
 }
 
 static void log_request(const struct ar_request *req, const char *route,
@@ -164,27 +130,18 @@ static void serve(struct ar_app *app, struct fcgi_conn *conn, const sigset_t *de
 
 int main(int argc, char **argv)
 {
-	struct options opt;
+	struct cli_options opt;
 	struct ar_config cfg;
 	char err[CONFIG_ERR_LEN];
 	sigset_t deferred;
 	int rc;
 
-	rc = parse_args(argc, argv, &opt);
+	rc = cli_parse(argc, argv, "antireplay-fcgi", usage, NULL, NULL, &opt);
 	if (rc)
 		return rc - 1;
-
-	config_init(&cfg);
-	if (config_load_file(&cfg, opt.config_path, err, sizeof err) < 0) {
-		fprintf(stderr, "antireplay-fcgi: %s\n", err);
-		config_free(&cfg);
-		return 1;
-	}
-	if (opt.check_only) {
-		printf("%s: configuration OK\n", opt.config_path);
-		config_free(&cfg);
-		return 0;
-	}
+	rc = cli_load_config("antireplay-fcgi", &opt, &cfg);
+	if (rc >= 0)
+		return rc;
 
 	log_open("antireplay-fcgi", cfg.log_to_stderr, cfg.log_level);
 	install_signals(&deferred);

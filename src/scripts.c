@@ -1,4 +1,4 @@
-/* scripts: lookups over the table that scripts/embed-lua.sh generates. */
+/* scripts: lookups over the table that scripts/embed.sh generates (ar_scripts). */
 #include "scripts.h"
 
 #include <string.h>

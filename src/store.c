@@ -1,27 +1,29 @@
-/* store: the Redis connection and every command we send. One persistent
- * blocking connection per process; any I/O error drops it and the next call
- * connects again (hiredis contexts are dead after an error). */
+/* store: every command antireplay-fcgi sends, its keys and its replies;
+ * the connection itself is redis_conn's. */
 #include "store.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
-
-#include <hiredis/hiredis.h>
 
 #include "identity.h"
 #include "log.h"
-#include "scripts.h"
+#include "redis_conn.h"
 #include "strbuf.h"
 #include "util.h"
+
+/* store_status is redis_status under the names the handlers use. */
+_Static_assert(STORE_OK == (int)REDIS_STATUS_OK &&
+                   STORE_ERR_UNAVAILABLE == (int)REDIS_STATUS_UNAVAILABLE &&
+                   STORE_ERR_UNKNOWN == (int)REDIS_STATUS_UNKNOWN &&
+                   STORE_ERR_FULL == (int)REDIS_STATUS_FULL &&
+                   STORE_ERR_REPLY == (int)REDIS_STATUS_REPLY,
+               "store_status mirrors redis_status");
 
 /* The longest key: prefix (<= 64) + "rate:" + a client key ("i:" + identity
  * or "a:" + REMOTE_ADDR, < IDENTITY_MAX + 64). */
 #define KEY_MAX (64 + 8 + IDENTITY_MAX + 64)
-#define FAILURE_LOG_INTERVAL_MS 1000.0
 /* Unused tokens are kept in one hash per issue window of W seconds,
  * W = max(WINDOW_MIN_S, ceil(token_ttl / WINDOWS_PER_TTL)) (see
  * current_windows below). Host clocks may be W / 2 from Redis's: the
@@ -42,7 +44,6 @@ enum {
 	NUM_THIRD,
 	NUM_FOURTH,
 	NUM_FIFTH,
-	NUM_NUMKEYS,
 	NUM_SLOTS
 };
 
@@ -72,19 +73,13 @@ struct token_windows {
 
 struct store {
 	const struct ar_config *cfg;
-	redisContext *ctx;  /* NULL when not connected */
-	char where[160];    /* "unix:/path" or "host:port", for log lines */
-	double last_failure_ms; /* when a connection failure was last logged */
-	unsigned long quiet_failures; /* failures since then, logged at debug */
-	char sha[SCRIPT_COUNT][41];
-	const struct ar_script *script[SCRIPT_COUNT];
+	struct redis_conn *conn;
 	/* Per-process scratch for one command's arguments: no per-request malloc. */
 	const char *argv[MAX_ARGS];
 	size_t argvlen[MAX_ARGS];
 	int arg_overflow; /* a key did not fit: refuse to send the command */
 	char keys[KEY_SLOTS][KEY_MAX];
 	char nums[NUM_SLOTS][24];
-	struct strbuf command; /* the command in RESP, reused by every call */
 	struct token_windows windows;
 };
 
@@ -98,182 +93,22 @@ struct store *store_new(const struct ar_config *cfg)
 	struct store *st = xcalloc(1, sizeof *st);
 
 	st->cfg = cfg;
-	st->last_failure_ms = -FAILURE_LOG_INTERVAL_MS;
+	st->conn = redis_conn_new(cfg, 0, script_names, SCRIPT_COUNT);
 	st->windows.current = -1;
-	if (cfg->redis_unix_path)
-		snprintf(st->where, sizeof st->where, "unix:%s", cfg->redis_unix_path);
-	else
-		snprintf(st->where, sizeof st->where, "%s:%d", cfg->redis_host, cfg->redis_port);
-	for (int i = 0; i < SCRIPT_COUNT; i++) {
-		st->script[i] = scripts_find(script_names[i]);
-		if (!st->script[i]) {
-			log_error("script %s missing from the build", script_names[i]);
-			abort();
-		}
-	}
 	return st;
-}
-
-static void drop_connection(struct store *st)
-{
-	if (st->ctx) {
-		redisFree(st->ctx);
-		st->ctx = NULL;
-	}
 }
 
 void store_free(struct store *st)
 {
 	if (!st)
 		return;
-	drop_connection(st);
-	strbuf_free(&st->command);
+	redis_conn_free(st->conn);
 	free(st);
-}
-
-/* Logs why the connection failed and drops it. While Redis stays down every
- * request fails the same way: one error line a second, the rest at debug. */
-static void connection_failed(struct store *st, const char *during)
-{
-	const char *why = st->ctx && st->ctx->errstr[0] ? st->ctx->errstr : "connection lost";
-	double now = util_now_ms();
-
-	if (now - st->last_failure_ms >= FAILURE_LOG_INTERVAL_MS) {
-		log_error("redis %s: %s during %s; reconnecting on the next request (%lu more "
-		          "failures since the last report)",
-		          st->where, why, during, st->quiet_failures);
-		st->last_failure_ms = now;
-		st->quiet_failures = 0;
-	} else {
-		log_debug("redis %s: %s during %s", st->where, why, during);
-		st->quiet_failures++;
-	}
-	drop_connection(st);
-}
-
-/* Sends one command on a live connection and checks for a status reply. */
-static int expect_status(struct store *st, const char *what, int argc, const char **argv)
-{
-	redisReply *r = redisCommandArgv(st->ctx, argc, argv, NULL);
-	int ok = 0;
-
-	if (!r) {
-		connection_failed(st, what);
-		return -1;
-	}
-	if (r->type == REDIS_REPLY_STATUS)
-		ok = 1;
-	else
-		log_error("redis %s: %s failed: %s", st->where, what,
-		          r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
-	freeReplyObject(r);
-	if (!ok)
-		drop_connection(st);
-	return ok ? 0 : -1;
-}
-
-/* SCRIPT LOAD one script and keep its SHA-1. */
-static int load_script(struct store *st, int id)
-{
-	const char *argv[] = {"SCRIPT", "LOAD", st->script[id]->source};
-	redisReply *r = redisCommandArgv(st->ctx, 3, argv, NULL);
-	int ok = 0;
-
-	if (!r) {
-		connection_failed(st, "SCRIPT LOAD");
-		return -1;
-	}
-	if (r->type == REDIS_REPLY_STRING && r->len == 40) {
-		memcpy(st->sha[id], r->str, 40);
-		st->sha[id][40] = '\0';
-		ok = 1;
-	} else {
-		log_error("redis %s: SCRIPT LOAD %s failed: %s", st->where, script_names[id],
-		          r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
-	}
-	freeReplyObject(r);
-	if (!ok)
-		drop_connection(st);
-	return ok ? 0 : -1;
-}
-
-/* The one set-up path after every connect: command timeout (hiredis 0.14
- * applies the connect timeout to connect() only), keepalive, AUTH, SELECT,
- * SCRIPT LOAD. */
-static int set_up_connection(struct store *st)
-{
-	const struct ar_config *cfg = st->cfg;
-	struct timeval tv = {cfg->redis_timeout_ms / 1000, (cfg->redis_timeout_ms % 1000) * 1000};
-	char db[16];
-
-	if (redisSetTimeout(st->ctx, tv) != REDIS_OK) {
-		connection_failed(st, "setting the command timeout");
-		return -1;
-	}
-	if (!cfg->redis_unix_path && redisEnableKeepAlive(st->ctx) != REDIS_OK) {
-		connection_failed(st, "enabling keepalive");
-		return -1;
-	}
-	if (cfg->redis_password[0]) {
-		const char *with_user[] = {"AUTH", cfg->redis_user, cfg->redis_password};
-		const char *without[] = {"AUTH", cfg->redis_password};
-		int rc = cfg->redis_user[0] ? expect_status(st, "AUTH", 3, with_user)
-		                            : expect_status(st, "AUTH", 2, without);
-		if (rc < 0)
-			return -1;
-	}
-	if (cfg->redis_db != 0) {
-		snprintf(db, sizeof db, "%d", cfg->redis_db);
-		const char *select[] = {"SELECT", db};
-		if (expect_status(st, "SELECT", 2, select) < 0)
-			return -1;
-	}
-	for (int i = 0; i < SCRIPT_COUNT; i++)
-		if (load_script(st, i) < 0)
-			return -1;
-	return 0;
 }
 
 enum store_status store_connect(struct store *st)
 {
-	const struct ar_config *cfg = st->cfg;
-	struct timeval tv = {cfg->redis_timeout_ms / 1000, (cfg->redis_timeout_ms % 1000) * 1000};
-
-	if (st->ctx)
-		return STORE_OK;
-	st->ctx = cfg->redis_unix_path
-	              ? redisConnectUnixWithTimeout(cfg->redis_unix_path, tv)
-	              : redisConnectWithTimeout(cfg->redis_host, cfg->redis_port, tv);
-	if (!st->ctx || st->ctx->err) {
-		connection_failed(st, "connect");
-		return STORE_ERR_UNAVAILABLE;
-	}
-	if (set_up_connection(st) < 0)
-		return STORE_ERR_UNAVAILABLE;
-	log_debug("redis %s: connected", st->where);
-	return STORE_OK;
-}
-
-/* Maps an error reply to a status; these prefixes mean "did not run". */
-static enum store_status classify_error(struct store *st, const char *what, const char *msg)
-{
-	static const char *const not_run[] = {"LOADING", "BUSY", "READONLY", "MASTERDOWN",
-	                                      "NOREPLICAS", "TRYAGAIN", "CLUSTERDOWN", "NOAUTH"};
-	if (strncmp(msg, "OOM", 3) == 0) {
-		log_error("redis %s: %s refused, Redis is out of memory (maxmemory reached, "
-		          "noeviction): %s",
-		          st->where, what, msg);
-		return STORE_ERR_FULL;
-	}
-	for (size_t i = 0; i < sizeof not_run / sizeof not_run[0]; i++) {
-		if (strncmp(msg, not_run[i], strlen(not_run[i])) == 0) {
-			log_error("redis %s: %s refused: %s", st->where, what, msg);
-			drop_connection(st);
-			return STORE_ERR_UNAVAILABLE;
-		}
-	}
-	log_error("redis %s: %s failed: %s", st->where, what, msg);
-	return STORE_ERR_REPLY;
+	return (enum store_status)redis_conn_connect(st->conn);
 }
 
 /* Puts argument i. */
@@ -379,7 +214,8 @@ static int args_complete(struct store *st, const char *what)
 	if (!st->arg_overflow)
 		return 0;
 	st->arg_overflow = 0;
-	log_error("redis %s: a key of %s is longer than %d bytes; not sent", st->where, what,
+	log_error("redis %s: a key of %s is longer than %d bytes; not sent",
+	          redis_conn_where(st->conn), what,
 	          KEY_MAX - 1);
 	return -1;
 }
@@ -389,121 +225,30 @@ static void arg_num(struct store *st, int i, int k, long long v)
 	arg(st, i, st->nums[k], strbuf_format_int(st->nums[k], v));
 }
 
-/* Sends argv[0..argc) and reads the reply: one round trip. The command is
- * written in RESP here into a buffer kept across calls and handed to
- * hiredis as is; redisCommandArgv would format it with sdscatfmt into a
- * fresh buffer each time (14 % of a submission's instructions). NULL on an
- * I/O error or timeout (ctx->err says which). */
-static redisReply *send_command(struct store *st, int argc)
-{
-	struct strbuf *cmd = &st->command;
-	size_t need = 16;
-	void *reply = NULL;
-	char *p;
-
-	for (int i = 0; i < argc; i++)
-		need += 1 + 20 + 2 + st->argvlen[i] + 2;
-	strbuf_reset(cmd);
-	p = strbuf_reserve(cmd, need);
-	*p++ = '*';
-	p += strbuf_format_int(p, argc);
-	*p++ = '\r';
-	*p++ = '\n';
-	for (int i = 0; i < argc; i++) {
-		*p++ = '$';
-		p += strbuf_format_int(p, (long long)st->argvlen[i]);
-		*p++ = '\r';
-		*p++ = '\n';
-		memcpy(p, st->argv[i], st->argvlen[i]);
-		p += st->argvlen[i];
-		*p++ = '\r';
-		*p++ = '\n';
-	}
-	strbuf_commit(cmd, (size_t)(p - (cmd->data + cmd->len)));
-	if (redisAppendFormattedCommand(st->ctx, cmd->data, cmd->len) != REDIS_OK ||
-	    redisGetReply(st->ctx, &reply) != REDIS_OK)
-		return NULL;
-	return reply;
-}
-
 /* Runs one command from st->argv; on STORE_OK *out holds a non-error reply
  * (the caller frees it). */
 static enum store_status run(struct store *st, const char *what, int argc, redisReply **out)
 {
-	enum store_status s = store_connect(st);
-	redisReply *r;
-
 	*out = NULL;
 	if (args_complete(st, what) < 0)
 		return STORE_ERR_REPLY;
-	if (s != STORE_OK)
-		return s;
-	r = send_command(st, argc);
-	if (!r) {
-		/* A timeout or reset: the command may have run. */
-		connection_failed(st, what);
-		return STORE_ERR_UNKNOWN;
-	}
-	if (r->type == REDIS_REPLY_ERROR) {
-		s = classify_error(st, what, r->str);
-		freeReplyObject(r);
-		return s;
-	}
-	*out = r;
-	return STORE_OK;
+	return (enum store_status)redis_conn_run(st->conn, what, argc, st->argv, st->argvlen, out);
 }
 
-static int is_noscript(const redisReply *r)
-{
-	return r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0;
-}
-
-/* EVALSHA with argv[3..argc) already placed; argv[0..2] are filled here.
- * NOSCRIPT (Redis restarted or flushed: the script did not run) is retried
- * once as EVAL with the source, which runs the script and puts it back in
- * the cache in one round trip; a SCRIPT LOAD then EVALSHA would lose to a
- * flush landing between the two. */
+/* Runs script id with st->argv[3..argc) placed. */
 static enum store_status eval_script(struct store *st, int id, int numkeys, int argc,
                                      redisReply **out)
 {
-	enum store_status s = store_connect(st);
-	redisReply *r;
-
 	*out = NULL;
 	if (args_complete(st, script_names[id]) < 0)
 		return STORE_ERR_REPLY;
-	if (s != STORE_OK)
-		return s;
-	arg_str(st, 0, "EVALSHA");
-	arg(st, 1, st->sha[id], 40);
-	arg_num(st, 2, NUM_NUMKEYS, numkeys);
-	r = send_command(st, argc);
-	if (r && is_noscript(r)) {
-		freeReplyObject(r);
-		log_warn("redis %s: NOSCRIPT for %s; sending its source again", st->where,
-		         script_names[id]);
-		arg_str(st, 0, "EVAL");
-		arg_str(st, 1, st->script[id]->source);
-		r = send_command(st, argc);
-	}
-	if (!r) {
-		connection_failed(st, script_names[id]);
-		return STORE_ERR_UNKNOWN;
-	}
-	if (r->type == REDIS_REPLY_ERROR) {
-		s = classify_error(st, script_names[id], r->str);
-		freeReplyObject(r);
-		return s;
-	}
-	*out = r;
-	return STORE_OK;
+	return (enum store_status)redis_conn_eval(st->conn, id, numkeys, argc, st->argv,
+	                                          st->argvlen, out);
 }
 
 static enum store_status unexpected(struct store *st, const char *what, redisReply *r)
 {
-	log_error("redis %s: unexpected reply type %d to %s", st->where, r ? r->type : -1, what);
-	freeReplyObject(r);
-	return STORE_ERR_REPLY;
+	return (enum store_status)redis_conn_unexpected(st->conn, what, r);
 }
 
 enum store_status store_ping(struct store *st)
@@ -555,11 +300,6 @@ enum store_status store_issue_token(struct store *st, const char *token, const c
 	return STORE_OK;
 }
 
-static int reply_is(const redisReply *r, const char *s)
-{
-	return r->type == REDIS_REPLY_STRING && strlen(s) == r->len && memcmp(r->str, s, r->len) == 0;
-}
-
 /* Copies a string reply into dst (size dstlen); "" for anything else. */
 static void copy_string(char *dst, size_t dstlen, const redisReply *r)
 {
@@ -573,13 +313,13 @@ static void copy_string(char *dst, size_t dstlen, const redisReply *r)
 
 static int parse_outcome(const redisReply *r, enum submit_outcome *out)
 {
-	if (reply_is(r, "created"))
+	if (redis_reply_is(r, "created"))
 		*out = OUTCOME_CREATED;
-	else if (reply_is(r, "unknown_sku"))
+	else if (redis_reply_is(r, "unknown_sku"))
 		*out = OUTCOME_UNKNOWN_SKU;
-	else if (reply_is(r, "out_of_stock"))
+	else if (redis_reply_is(r, "out_of_stock"))
 		*out = OUTCOME_OUT_OF_STOCK;
-	else if (reply_is(r, ""))
+	else if (redis_reply_is(r, ""))
 		*out = OUTCOME_NONE;
 	else
 		return -1;
@@ -595,7 +335,7 @@ static int parse_submit_reply(const redisReply *r, struct store_submit_result *r
 	    r->element[5]->type != REDIS_REPLY_INTEGER)
 		return -1;
 	for (int i = 0; i < SUBMIT_RESULT_COUNT; i++) {
-		if (reply_is(r->element[0], result_names[i])) {
+		if (redis_reply_is(r->element[0], result_names[i])) {
 			res->result = (enum submit_result)i;
 			found = 1;
 		}
@@ -762,14 +502,74 @@ enum store_status store_get_counters(struct store *st, struct store_counters *c)
 		if (value->type != REDIS_REPLY_STRING ||
 		    util_parse_long(value->str, value->len, 0, 0x7fffffffffffffffL, &v) < 0)
 			continue;
-		if (reply_is(name, "tokens_issued"))
+		if (redis_reply_is(name, "tokens_issued"))
 			c->tokens_issued = v;
-		else if (reply_is(name, "rate_limited"))
+		else if (redis_reply_is(name, "rate_limited"))
 			c->rate_limited = v;
 		for (int k = 0; k < SUBMIT_RESULT_COUNT; k++)
-			if (reply_is(name, result_names[k]))
+			if (redis_reply_is(name, result_names[k]))
 				c->submissions[k] = v;
 	}
+	freeReplyObject(r);
+	return STORE_OK;
+}
+
+/* One group of XINFO GROUPS: a flat [name, value, ...] array. 0 when it
+ * fits g. */
+static int parse_group(const redisReply *r, struct store_stream_group *g)
+{
+	int named = 0;
+
+	g->pending = 0;
+	g->lag = -1;
+	if (r->type != REDIS_REPLY_ARRAY)
+		return -1;
+	for (size_t i = 0; i + 1 < r->elements; i += 2) {
+		const redisReply *k = r->element[i], *v = r->element[i + 1];
+		if (redis_reply_is(k, "name") && v->type == REDIS_REPLY_STRING &&
+		    v->len <= STORE_GROUP_NAME_MAX) {
+			memcpy(g->name, v->str, v->len);
+			g->name[v->len] = '\0';
+			named = 1;
+		} else if (redis_reply_is(k, "pending") && v->type == REDIS_REPLY_INTEGER) {
+			g->pending = v->integer;
+		} else if (redis_reply_is(k, "lag") && v->type == REDIS_REPLY_INTEGER) {
+			g->lag = v->integer;
+		}
+	}
+	return named ? 0 : -1;
+}
+
+enum store_status store_get_stream_groups(struct store *st, struct store_stream_group *g,
+                                          size_t max, size_t *n)
+{
+	redisReply *r;
+
+	*n = 0;
+	arg_str(st, 0, "XINFO");
+	arg_str(st, 1, "GROUPS");
+	arg_key(st, 2, 0, "orders", "");
+	if (args_complete(st, "XINFO GROUPS") < 0)
+		return STORE_ERR_REPLY;
+	enum store_status s = (enum store_status)redis_conn_run_any(st->conn, "XINFO GROUPS", 3,
+	                                                            st->argv, st->argvlen, &r);
+	if (s != STORE_OK)
+		return s;
+	/* "ERR no such key": no order yet, not a failure. */
+	if (r->type == REDIS_REPLY_ERROR && strstr(r->str, "no such key")) {
+		freeReplyObject(r);
+		return STORE_OK;
+	}
+	if (r->type == REDIS_REPLY_ERROR) {
+		s = (enum store_status)redis_conn_error(st->conn, "XINFO GROUPS", r->str);
+		freeReplyObject(r);
+		return s;
+	}
+	if (r->type != REDIS_REPLY_ARRAY)
+		return unexpected(st, "XINFO GROUPS", r);
+	for (size_t i = 0; i < r->elements && *n < max; i++)
+		if (parse_group(r->element[i], &g[*n]) == 0)
+			(*n)++;
 	freeReplyObject(r);
 	return STORE_OK;
 }

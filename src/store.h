@@ -98,6 +98,21 @@ struct store_counters {
 /* The counters shared by every process (zero where never bumped). */
 enum store_status store_get_counters(struct store *st, struct store_counters *c);
 
+/* A consumer group of the orders stream (antireplay-drain's, the shop's). */
+#define STORE_GROUP_NAME_MAX 64
+#define STORE_GROUPS_MAX 16
+struct store_stream_group {
+	char name[STORE_GROUP_NAME_MAX + 1];
+	long long pending; /* read, not yet acknowledged */
+	long long lag;     /* not yet read; -1 when Redis cannot tell (XDEL'd entries) */
+};
+
+/* Up to max groups of <prefix>orders (XINFO GROUPS, one round trip) in
+ * g[0..*n); none when the stream does not exist. Groups whose name is
+ * longer than STORE_GROUP_NAME_MAX are left out. */
+enum store_status store_get_stream_groups(struct store *st, struct store_stream_group *g,
+                                          size_t max, size_t *n);
+
 /* The metric label of r ("created", "out_of_stock", ...). */
 const char *store_submit_result_name(enum submit_result r);
 

@@ -6,4 +6,5 @@ examplessystemddir = $(docdir)/examples/systemd
 dist_examplessystemd_DATA = \
 	conf/systemd/antireplay.socket \
 	conf/systemd/antireplay.service \
-	conf/systemd/antireplay-spawn-fcgi.service
+	conf/systemd/antireplay-spawn-fcgi.service \
+	conf/systemd/antireplay-drain.service

@@ -25,7 +25,8 @@ else
 fi
 missing=""
 for key in redis redis_password redis_user redis_db redis_timeout_ms key_prefix token_ttl \
-	result_ttl duplicate_mode bind token_rate max_body base_path admin_token log log_level; do
+	result_ttl duplicate_mode bind token_rate max_body base_path admin_token log log_level \
+	db db_user db_password db_name db_timeout drain_batch drain_block_ms drain_claim_ms; do
 	[ "$(grep -c "^$key =" "$top_srcdir/conf/antireplay.conf")" = 1 ] || missing="$missing $key"
 done
 check "conf/antireplay.conf has every key once" "" "$missing"

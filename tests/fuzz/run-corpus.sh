@@ -7,7 +7,7 @@ set -u
 : "${top_builddir:=$top_srcdir}"
 failed=0
 n=0
-for target in form order token identity router config; do
+for target in form order token identity router config drain_entry; do
 	n=$((n + 1))
 	bin=$top_builddir/tests/fuzz/replay_$target
 	if "$bin" "$top_srcdir/tests/fuzz/corpus/$target"; then

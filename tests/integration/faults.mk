@@ -7,6 +7,7 @@ FAULT_TESTS = \
 	tests/integration/test_fault_kill.sh \
 	tests/integration/test_fault_redis.sh \
 	tests/integration/test_fault_client.sh \
-	tests/integration/test_fault_nginx.sh
+	tests/integration/test_fault_nginx.sh \
+	tests/integration/test_drain_faults.sh
 TESTS += $(FAULT_TESTS)
 dist_check_SCRIPTS += $(FAULT_TESTS)

@@ -4,9 +4,10 @@ INTEGRATION_TESTS = \
 	tests/integration/test_cli.sh \
 	tests/integration/test_submit.sh \
 	tests/integration/test_redis_down.sh \
-	tests/integration/test_races.sh
+	tests/integration/test_races.sh \
+	tests/integration/test_drain.sh
 TESTS += $(INTEGRATION_TESTS)
 dist_check_SCRIPTS += $(INTEGRATION_TESTS)
-EXTRA_DIST += tests/lib.sh
+EXTRA_DIST += tests/lib.sh tests/mariadb.sh tests/integration/drain.sh
 TESTS += tests/integration/test_store_guards.sh
 dist_check_SCRIPTS += tests/integration/test_store_guards.sh

@@ -13,7 +13,7 @@
 ar_require "$SYSTEMD_ANALYZE"
 ar_setup_tmp
 
-UNITS="antireplay.socket antireplay.service antireplay-spawn-fcgi.service"
+UNITS="antireplay.socket antireplay.service antireplay-spawn-fcgi.service antireplay-drain.service"
 SRC=$top_srcdir/conf/systemd
 
 # Copies the units into DIR. systemd-analyze checks that ExecStart's program
@@ -27,9 +27,12 @@ copy_units() {
 	sf=/usr/bin/spawn-fcgi
 	[ -x "$sf" ] || sf=${SPAWN_FCGI:-}
 	[ -n "$sf" ] && [ -x "$sf" ] || sf=/bin/true
+	dr=/usr/sbin/antireplay-drain
+	[ -x "$dr" ] || dr=$ANTIREPLAY_DRAIN
 	for u in $UNITS; do
 		sed -e "s|^ExecStart=/usr/bin/multiwatch |ExecStart=$mw |" \
 			-e "s|^ExecStart=/usr/bin/spawn-fcgi |ExecStart=$sf |" \
+			-e "s|^ExecStart=/usr/sbin/antireplay-drain |ExecStart=$dr |" \
 			"$SRC/$u" >"$1/$u"
 	done
 }
@@ -95,8 +98,11 @@ check_match "spawn-fcgi unit: -n, socket 0660 for www-data only" \
 check "spawn-fcgi unit: -b is twice multiwatch -f ($sf_forks)" "-b $((2 * ${sf_forks:-0}))" \
 	"$(printf '%s' "$sf" | grep -o -- '-b [0-9]*')"
 
+check "drain unit: restarted always, unprivileged, SIGTERM" "always antireplay SIGTERM" \
+	"$(get antireplay-drain.service Restart) $(get antireplay-drain.service User) $(get antireplay-drain.service KillSignal)"
+
 # Hardening: systemd's own rating, from the files alone (systemd >= 250).
-for u in antireplay.service antireplay-spawn-fcgi.service; do
+for u in antireplay.service antireplay-spawn-fcgi.service antireplay-drain.service; do
 	if "$SYSTEMD_ANALYZE" security --help 2>/dev/null | grep -q -- --offline; then
 		score=$(cd "$AR_TMP/ok" && "$SYSTEMD_ANALYZE" security --offline=true --no-pager "./$u" 2>&1 |
 			sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')

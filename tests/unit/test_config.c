@@ -1,7 +1,8 @@
 /* Unit tests for config: every key and its default, good and bad values,
  * the "FILE:LINE: key 'K': why" messages, repeated and unknown keys, and
- * '#' comments only at the start of a line. Expected values come from
- * config.h and the issue's contract, not from config.c. */
+ * '#' comments only at the start of a line; antireplay-drain's keys too.
+ * Expected values come from config.h and the issue's contract, not from
+ * config.c. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <setjmp.h>
@@ -88,6 +89,22 @@ static void test_defaults(void **state)
 	assert_string_equal(cfg.admin_token, "");
 	assert_int_equal(cfg.log_to_stderr, 0);
 	assert_int_equal(cfg.log_level, AR_LOG_INFO);
+	/* antireplay-drain */
+	assert_null(cfg.db_host);
+	assert_non_null(cfg.db_unix_path);
+	assert_string_equal(cfg.db_unix_path, "/run/mysqld/mysqld.sock");
+	assert_non_null(cfg.db_user);
+	assert_string_equal(cfg.db_user, "antireplay");
+	assert_non_null(cfg.db_password);
+	assert_string_equal(cfg.db_password, "");
+	assert_non_null(cfg.db_name);
+	assert_string_equal(cfg.db_name, "antireplay");
+	assert_int_equal(cfg.db_timeout, 10);
+	assert_int_equal(cfg.drain_batch, 100);
+	assert_int_equal(cfg.drain_block_ms, 1000);
+	assert_int_equal(cfg.drain_claim_ms, 60000);
+	assert_int_equal(cfg.order_ttl, 0);
+	assert_int_equal(config_order_ttl(&cfg), 86400);
 	config_free(&cfg);
 }
 
@@ -425,6 +442,239 @@ static void test_log_level(void **state)
 	bad_value("log_level", "");
 }
 
+/* ---- antireplay-drain's keys ---- */
+
+static void test_db_tcp(void **state)
+{
+	struct ar_config cfg;
+
+	(void)state;
+	load_ok("db = 10.1.2.3:3307\n", &cfg);
+	assert_non_null(cfg.db_host);
+	assert_string_equal(cfg.db_host, "10.1.2.3");
+	assert_int_equal(cfg.db_port, 3307);
+	assert_null(cfg.db_unix_path);
+	config_free(&cfg);
+	load_ok("db = [::1]:3306\n", &cfg);
+	assert_string_equal(cfg.db_host, "::1");
+	assert_int_equal(cfg.db_port, 3306);
+	assert_null(cfg.db_unix_path);
+	config_free(&cfg);
+	load_ok("db = db.example.com:1\n", &cfg);
+	assert_string_equal(cfg.db_host, "db.example.com");
+	assert_int_equal(cfg.db_port, 1);
+	config_free(&cfg);
+	load_ok("db = localhost:65535\n", &cfg);
+	assert_int_equal(cfg.db_port, 65535);
+	config_free(&cfg);
+	/* db and redis are separate */
+	load_ok("redis = unix:/run/redis.sock\ndb = h:3306\n", &cfg);
+	assert_string_equal(cfg.redis_unix_path, "/run/redis.sock");
+	assert_null(cfg.redis_host);
+	assert_string_equal(cfg.db_host, "h");
+	assert_null(cfg.db_unix_path);
+	config_free(&cfg);
+}
+
+/* 107 bytes: sun_path on Linux holds 108 with the NUL. */
+#define PATH107 \
+	"/run/mysqld/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" \
+	"aaaaaaaaaaaaaaaaaa.sock"
+
+static void test_db_unix(void **state)
+{
+	struct ar_config cfg;
+
+	(void)state;
+	load_ok("db = unix:/var/lib/mysql/mysql.sock\n", &cfg);
+	assert_non_null(cfg.db_unix_path);
+	assert_string_equal(cfg.db_unix_path, "/var/lib/mysql/mysql.sock");
+	assert_null(cfg.db_host);
+	config_free(&cfg);
+	assert_int_equal(strlen(PATH107), 107);
+	load_ok("db = unix:" PATH107 "\n", &cfg);
+	assert_string_equal(cfg.db_unix_path, PATH107);
+	config_free(&cfg);
+	bad_value("db", "unix:" PATH107 "x");
+}
+
+static void test_db_bad(void **state)
+{
+	(void)state;
+	bad_value("db", "");
+	bad_value("db", "localhost");
+	bad_value("db", "127.0.0.1:");
+	bad_value("db", "127.0.0.1:abc");
+	bad_value("db", "127.0.0.1:0");
+	bad_value("db", "127.0.0.1:65536");
+	bad_value("db", "127.0.0.1:-1");
+	bad_value("db", "127.0.0.1:3306x");
+	bad_value("db", ":3306");
+	bad_value("db", "[::1]");
+	bad_value("db", "unix:");
+	bad_value("db", "unix:run/mysqld/mysqld.sock");
+}
+
+#define NAME64 "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$"
+
+static void test_db_user_password(void **state)
+{
+	struct ar_config cfg;
+
+	(void)state;
+	load_ok("db_user = shop\ndb_password = p@ss w0rd#1=\n", &cfg);
+	assert_string_equal(cfg.db_user, "shop");
+	assert_string_equal(cfg.db_password, "p@ss w0rd#1=");
+	config_free(&cfg);
+	load_ok("db_user = u\ndb_password =\n", &cfg);
+	assert_string_equal(cfg.db_user, "u");
+	assert_string_equal(cfg.db_password, "");
+	config_free(&cfg);
+	load_ok("db_user = " NAME64 "\n", &cfg);
+	assert_string_equal(cfg.db_user, NAME64);
+	config_free(&cfg);
+	bad_value("db_user", "");
+	bad_value("db_user", NAME64 "x");
+}
+
+static void test_db_name(void **state)
+{
+	struct ar_config cfg;
+
+	(void)state;
+	load_ok("db_name = shop\n", &cfg);
+	assert_string_equal(cfg.db_name, "shop");
+	config_free(&cfg);
+	load_ok("db_name = Shop_2$x\n", &cfg);
+	assert_string_equal(cfg.db_name, "Shop_2$x");
+	config_free(&cfg);
+	load_ok("db_name = " NAME64 "\n", &cfg);
+	assert_string_equal(cfg.db_name, NAME64);
+	config_free(&cfg);
+	load_ok("db_name = 1\n", &cfg);
+	assert_string_equal(cfg.db_name, "1");
+	config_free(&cfg);
+	bad_value("db_name", "");
+	bad_value("db_name", NAME64 "x");
+	bad_value("db_name", "shop-db");
+	bad_value("db_name", "shop db");
+	bad_value("db_name", "shop.orders");
+	bad_value("db_name", "`shop`");
+	bad_value("db_name", "shop;drop");
+	bad_value("db_name", "shop'");
+	bad_value("db_name", "sh\\op");
+	bad_value("db_name", "caf\xc3\xa9");
+}
+
+static void test_db_timeout(void **state)
+{
+	struct ar_config cfg;
+
+	(void)state;
+	load_ok("db_timeout = 1\n", &cfg);
+	assert_int_equal(cfg.db_timeout, 1);
+	config_free(&cfg);
+	load_ok("db_timeout = 3600\n", &cfg);
+	assert_int_equal(cfg.db_timeout, 3600);
+	config_free(&cfg);
+	bad_value("db_timeout", "0");
+	bad_value("db_timeout", "3601");
+	bad_value("db_timeout", "-1");
+	bad_value("db_timeout", "10s");
+	bad_value("db_timeout", "");
+}
+
+static void test_drain_batch(void **state)
+{
+	struct ar_config cfg;
+
+	(void)state;
+	load_ok("drain_batch = 1\n", &cfg);
+	assert_int_equal(cfg.drain_batch, 1);
+	config_free(&cfg);
+	load_ok("drain_batch = 1000\n", &cfg);
+	assert_int_equal(cfg.drain_batch, 1000);
+	assert_int_equal(cfg.drain_batch, DRAIN_BATCH_MAX);
+	config_free(&cfg);
+	bad_value("drain_batch", "0");
+	bad_value("drain_batch", "1001");
+	bad_value("drain_batch", "-1");
+	bad_value("drain_batch", "1e2");
+	bad_value("drain_batch", "");
+}
+
+static void test_drain_block_ms(void **state)
+{
+	struct ar_config cfg;
+
+	(void)state;
+	load_ok("drain_block_ms = 10\n", &cfg);
+	assert_int_equal(cfg.drain_block_ms, 10);
+	config_free(&cfg);
+	load_ok("drain_block_ms = 60000\n", &cfg);
+	assert_int_equal(cfg.drain_block_ms, 60000);
+	config_free(&cfg);
+	bad_value("drain_block_ms", "9");
+	bad_value("drain_block_ms", "0");
+	bad_value("drain_block_ms", "60001");
+	bad_value("drain_block_ms", "-1");
+	bad_value("drain_block_ms", "1s");
+	bad_value("drain_block_ms", "");
+}
+
+static void test_drain_claim_ms(void **state)
+{
+	struct ar_config cfg;
+
+	(void)state;
+	load_ok("drain_claim_ms = 100\n", &cfg);
+	assert_int_equal(cfg.drain_claim_ms, 100);
+	config_free(&cfg);
+	load_ok("drain_claim_ms = 604800000\n", &cfg); /* 7 days */
+	assert_int_equal(cfg.drain_claim_ms, 604800000L);
+	config_free(&cfg);
+	bad_value("drain_claim_ms", "99");
+	bad_value("drain_claim_ms", "0");
+	bad_value("drain_claim_ms", "604800001");
+	bad_value("drain_claim_ms", "-100");
+	bad_value("drain_claim_ms", "60000ms");
+	bad_value("drain_claim_ms", "");
+}
+
+static void test_order_ttl(void **state)
+{
+	struct ar_config cfg;
+
+	(void)state;
+	/* unset: the result's TTL, whatever it is */
+	load_ok("result_ttl = 120\n", &cfg);
+	assert_int_equal(config_order_ttl(&cfg), 120);
+	config_free(&cfg);
+	load_ok("order_ttl = 1\n", &cfg);
+	assert_int_equal(cfg.order_ttl, 1);
+	assert_int_equal(config_order_ttl(&cfg), 1);
+	config_free(&cfg);
+	load_ok("order_ttl = 31622400\nresult_ttl = 60\n", &cfg); /* 366 days */
+	assert_int_equal(cfg.order_ttl, 31622400L);
+	assert_int_equal(config_order_ttl(&cfg), 31622400L);
+	assert_int_equal(cfg.result_ttl, 60);
+	config_free(&cfg);
+	bad_value("order_ttl", "0");
+	bad_value("order_ttl", "31622401");
+	bad_value("order_ttl", "-1");
+	bad_value("order_ttl", "1d");
+	bad_value("order_ttl", "");
+}
+
+static void test_drain_keys_repeated(void **state)
+{
+	(void)state;
+	load_err("db = h:1\ndb = unix:/x\n", 2, "db");
+	load_err("drain_batch = 5\n# again\ndrain_batch = 5\n", 3, "drain_batch");
+	load_err("db_password =\ndb_password =\n", 2, "db_password");
+	load_err("order_ttl = 60\norder_ttl = 60\n", 2, "order_ttl");
+}
+
 static void test_every_key_at_once(void **state)
 {
 	static const char text[] = "# antireplay.conf\n"
@@ -443,7 +693,16 @@ static void test_every_key_at_once(void **state)
 	                           "base_path = /api\n"
 	                           "admin_token = aaaaaaaaaaaaaaaaaaaa\n"
 	                           "log = stderr\n"
-	                           "log_level = debug\n";
+	                           "log_level = debug\n"
+	                           "db = db1:3310\n"
+	                           "db_user = drain\n"
+	                           "db_password = secret\n"
+	                           "db_name = shop\n"
+	                           "db_timeout = 5\n"
+	                           "drain_batch = 50\n"
+	                           "drain_block_ms = 2000\n"
+	                           "drain_claim_ms = 30000\n"
+	                           "order_ttl = 3600\n";
 	struct ar_config cfg;
 
 	(void)state;
@@ -465,6 +724,18 @@ static void test_every_key_at_once(void **state)
 	assert_string_equal(cfg.admin_token, "aaaaaaaaaaaaaaaaaaaa");
 	assert_int_equal(cfg.log_to_stderr, 1);
 	assert_int_equal(cfg.log_level, AR_LOG_DEBUG);
+	assert_string_equal(cfg.db_host, "db1");
+	assert_int_equal(cfg.db_port, 3310);
+	assert_null(cfg.db_unix_path);
+	assert_string_equal(cfg.db_user, "drain");
+	assert_string_equal(cfg.db_password, "secret");
+	assert_string_equal(cfg.db_name, "shop");
+	assert_int_equal(cfg.db_timeout, 5);
+	assert_int_equal(cfg.drain_batch, 50);
+	assert_int_equal(cfg.drain_block_ms, 2000);
+	assert_int_equal(cfg.drain_claim_ms, 30000);
+	assert_int_equal(cfg.order_ttl, 3600);
+	assert_int_equal(config_order_ttl(&cfg), 3600);
 	config_free(&cfg);
 }
 
@@ -616,11 +887,14 @@ static void test_free_and_reuse(void **state)
 	struct ar_config cfg;
 
 	(void)state;
-	load_ok("key_prefix = x:\nbind = cookie:s\n", &cfg);
+	load_ok("key_prefix = x:\nbind = cookie:s\ndb = h:1\ndb_name = x\n", &cfg);
 	config_free(&cfg);
 	config_init(&cfg);
 	assert_string_equal(cfg.key_prefix, "ar:");
 	assert_null(cfg.bind_name);
+	assert_null(cfg.db_host);
+	assert_string_equal(cfg.db_unix_path, "/run/mysqld/mysqld.sock");
+	assert_string_equal(cfg.db_name, "antireplay");
 	config_free(&cfg);
 	config_free(NULL);
 }
@@ -647,6 +921,17 @@ int main(void)
 	    cmocka_unit_test(test_admin_token),
 	    cmocka_unit_test(test_log),
 	    cmocka_unit_test(test_log_level),
+	    cmocka_unit_test(test_db_tcp),
+	    cmocka_unit_test(test_db_unix),
+	    cmocka_unit_test(test_db_bad),
+	    cmocka_unit_test(test_db_user_password),
+	    cmocka_unit_test(test_db_name),
+	    cmocka_unit_test(test_db_timeout),
+	    cmocka_unit_test(test_drain_batch),
+	    cmocka_unit_test(test_drain_block_ms),
+	    cmocka_unit_test(test_drain_claim_ms),
+	    cmocka_unit_test(test_order_ttl),
+	    cmocka_unit_test(test_drain_keys_repeated),
 	    cmocka_unit_test(test_every_key_at_once),
 	    cmocka_unit_test(test_whitespace),
 	    cmocka_unit_test(test_hash_only_at_line_start),

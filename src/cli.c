@@ -1,0 +1,52 @@
+/* cli: the shared arguments and the configuration load. */
+#include "ac_config.h"
+
+#include "cli.h"
+
+#include <string.h>
+
+int cli_parse(int argc, char **argv, const char *prog, void (*usage)(FILE *out),
+              cli_extra_fn extra, void *ctx, struct cli_options *opt)
+{
+	opt->config_path = CLI_DEFAULT_CONFIG;
+	opt->check_only = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			usage(stdout);
+			return 0 + 1;
+		} else if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
+			printf("%s %s\n", prog, PACKAGE_VERSION);
+			return 0 + 1;
+		} else if (strcmp(a, "-t") == 0 || strcmp(a, "--check-config") == 0) {
+			opt->check_only = 1;
+		} else if ((strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) && i + 1 < argc) {
+			opt->config_path = argv[++i];
+		} else if (strncmp(a, "--config=", 9) == 0) {
+			opt->config_path = a + 9;
+		} else if (!extra || !extra(a, ctx)) {
+			fprintf(stderr, "%s: bad argument '%s'\n", prog, a);
+			usage(stderr);
+			return 1 + 1;
+		}
+	}
+	return 0;
+}
+
+int cli_load_config(const char *prog, const struct cli_options *opt, struct ar_config *cfg)
+{
+	char err[CONFIG_ERR_LEN];
+
+	config_init(cfg);
+	if (config_load_file(cfg, opt->config_path, err, sizeof err) < 0) {
+		fprintf(stderr, "%s: %s\n", prog, err);
+		config_free(cfg);
+		return 1;
+	}
+	if (opt->check_only) {
+		printf("%s: configuration OK\n", opt->config_path);
+		config_free(cfg);
+		return 0;
+	}
+	return -1;
+}

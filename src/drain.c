@@ -1,0 +1,457 @@
+/* drain: the batch state machine (read -> committed -> acknowledged) over
+ * redis_conn and orderdb. */
+#include "drain.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "drain_entry.h"
+#include "log.h"
+#include "orderdb.h"
+#include "redis_conn.h"
+#include "strbuf.h"
+#include "util.h"
+
+/* prefix (<= 64) + "order:" + a UUID, or "orders:dead" */
+#define DRAIN_KEY_MAX (64 + 8 + TOKEN_LEN + 1)
+/* Calls to XAUTOCLAIM a step may make while the entries it meets are
+ * not idle enough (each looks at up to 10 × COUNT entries). */
+#define CLAIM_CALLS_PER_STEP 10
+
+enum script_id { SCRIPT_ACK, SCRIPT_DEAD, SCRIPT_COUNT };
+static const char *const script_names[SCRIPT_COUNT] = {"drain_ack", "drain_dead"};
+
+enum batch_state {
+	BATCH_EMPTY,     /* read the next one */
+	BATCH_READ,      /* orders parsed, not yet committed */
+	BATCH_COMMITTED, /* in the database; acknowledge it */
+};
+
+struct drain {
+	const struct ar_config *cfg;
+	char *consumer;
+	struct redis_conn *rc;
+	struct orderdb *db;
+	char stream_key[DRAIN_KEY_MAX];
+	char dead_key[DRAIN_KEY_MAX];
+	int group_ready;       /* XGROUP CREATE done on this connection */
+	int read_own_pending;  /* read our own pending entries before new ones */
+	double next_claim_ms;  /* when to look for idle entries of others */
+	char claim_cursor[DRAIN_STREAM_ID_MAX + 1];
+
+	enum batch_state state;
+	struct drain_order *orders; /* [cfg->drain_batch] */
+	size_t n_orders;
+	char (*ack_ids)[DRAIN_STREAM_ID_MAX + 1]; /* orders + entries gone */
+	size_t n_ack;
+
+	/* drain_ack's arguments: EVALSHA sha numkeys stream keys... group ttl ids... */
+	const char **argv;
+	size_t *argvlen;
+	char (*order_keys)[DRAIN_KEY_MAX];
+	char ttl[24];
+
+	struct drain_stats stats;
+};
+
+static void key_name(const struct ar_config *cfg, const char *kind, const char *name,
+                     char out[DRAIN_KEY_MAX])
+{
+	/* key_prefix <= 64 bytes (config), kind and name are ours: it fits. */
+	snprintf(out, DRAIN_KEY_MAX, "%s%s%s", cfg->key_prefix, kind, name);
+}
+
+struct drain *drain_new(const struct ar_config *cfg, const char *consumer)
+{
+	struct drain *d = xcalloc(1, sizeof *d);
+	size_t batch = (size_t)cfg->drain_batch;
+
+	d->cfg = cfg;
+	d->consumer = xstrdup(consumer);
+	/* XREADGROUP BLOCK holds the reply back for drain_block_ms. */
+	d->rc = redis_conn_new(cfg, cfg->drain_block_ms, script_names, SCRIPT_COUNT);
+	redis_conn_set_log_repeat(d->rc, 0);
+	d->db = orderdb_new(cfg);
+	key_name(cfg, "orders", "", d->stream_key);
+	key_name(cfg, "orders:dead", "", d->dead_key);
+	d->read_own_pending = 1;
+	strcpy(d->claim_cursor, "0-0");
+	d->orders = xcalloc(batch, sizeof *d->orders);
+	d->ack_ids = xcalloc(batch, sizeof *d->ack_ids);
+	d->argv = xcalloc(6 + 2 * batch, sizeof *d->argv);
+	d->argvlen = xcalloc(6 + 2 * batch, sizeof *d->argvlen);
+	d->order_keys = xcalloc(batch, sizeof *d->order_keys);
+	return d;
+}
+
+static void clear_batch(struct drain *d)
+{
+	for (size_t i = 0; i < d->n_orders; i++)
+		drain_order_free(&d->orders[i]);
+	d->n_orders = 0;
+	d->n_ack = 0;
+	d->state = BATCH_EMPTY;
+}
+
+void drain_free(struct drain *d)
+{
+	if (!d)
+		return;
+	clear_batch(d);
+	redis_conn_free(d->rc);
+	orderdb_free(d->db);
+	free(d->orders);
+	free(d->ack_ids);
+	free(d->argv);
+	free(d->argvlen);
+	free(d->order_keys);
+	free(d->consumer);
+	free(d);
+}
+
+unsigned drain_in_hand(const struct drain *d)
+{
+	return d->state == BATCH_EMPTY ? 0 : (unsigned)d->n_ack;
+}
+
+void drain_get_stats(const struct drain *d, struct drain_stats *out)
+{
+	*out = d->stats;
+}
+
+/* After any Redis failure: the connection is new, maybe the server too
+ * (restarted, failed over, its data gone): make sure of the group again,
+ * and read our own pending entries first (a read that failed mid-way may
+ * have delivered entries to us that we never saw). */
+static enum drain_step_result redis_failed(struct drain *d)
+{
+	d->group_ready = 0;
+	d->read_own_pending = 1;
+	return DRAIN_FAILED;
+}
+
+static int is_error(const redisReply *r, const char *prefix)
+{
+	return r->type == REDIS_REPLY_ERROR && strncmp(r->str, prefix, strlen(prefix)) == 0;
+}
+
+/* XGROUP CREATE from the beginning of the stream, MKSTREAM; a group that
+ * is there already (BUSYGROUP) is fine. */
+static int ensure_group(struct drain *d)
+{
+	const char *argv[] = {"XGROUP", "CREATE", d->stream_key, DRAIN_GROUP, "0", "MKSTREAM"};
+	redisReply *r;
+	int ok = 0;
+
+	if (d->group_ready)
+		return 0;
+	if (redis_conn_run_any(d->rc, "XGROUP CREATE", 6, argv, NULL, &r) != REDIS_STATUS_OK)
+		return -1;
+	if (r->type == REDIS_REPLY_STATUS) {
+		log_info("redis %s: created the consumer group %s on %s",
+		         redis_conn_where(d->rc), DRAIN_GROUP, d->stream_key);
+		ok = 1;
+	} else if (is_error(r, "BUSYGROUP")) {
+		ok = 1;
+	} else {
+		redis_conn_error(d->rc, "XGROUP CREATE",
+		                 r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+	}
+	freeReplyObject(r);
+	d->group_ready = ok;
+	return ok ? 0 : -1;
+}
+
+/* Sends one of the stream commands; NOGROUP (the stream or the group was
+ * deleted, or Redis came back without its data) makes the next step create
+ * the group again. */
+static enum redis_status stream_command(struct drain *d, const char *what, int argc,
+                                        const char **argv, redisReply **out)
+{
+	redisReply *r;
+	enum redis_status s = redis_conn_run_any(d->rc, what, argc, argv, NULL, &r);
+
+	*out = NULL;
+	if (s != REDIS_STATUS_OK)
+		return s;
+	if (r->type == REDIS_REPLY_ERROR) {
+		if (is_error(r, "NOGROUP"))
+			log_warn("redis %s: %s: %s; creating the group again", redis_conn_where(d->rc),
+			         what, r->str);
+		else
+			redis_conn_error(d->rc, what, r->str);
+		freeReplyObject(r);
+		return REDIS_STATUS_REPLY;
+	}
+	*out = r;
+	return REDIS_STATUS_OK;
+}
+
+static void copy_id(char out[DRAIN_STREAM_ID_MAX + 1], const redisReply *r)
+{
+	size_t n = r->len < DRAIN_STREAM_ID_MAX ? r->len : DRAIN_STREAM_ID_MAX;
+	memcpy(out, r->str, n);
+	out[n] = '\0';
+}
+
+/* Copies an entry that is not an order to the dead-letter stream, with the
+ * reason, and acknowledges it (lua/drain_dead.lua). */
+static int send_to_dead_letters(struct drain *d, const redisReply *id, const redisReply *fields,
+                                const char *why)
+{
+	size_t nf = fields->elements, argc = 3 + 2 + 3 + nf;
+	const char **argv = xcalloc(argc, sizeof *argv);
+	size_t *argvlen = xcalloc(argc, sizeof *argvlen);
+	redisReply *r;
+	size_t a = 3;
+
+	argv[a] = d->stream_key, argvlen[a++] = strlen(d->stream_key);
+	argv[a] = d->dead_key, argvlen[a++] = strlen(d->dead_key);
+	argv[a] = DRAIN_GROUP, argvlen[a++] = strlen(DRAIN_GROUP);
+	argv[a] = id->str, argvlen[a++] = id->len;
+	argv[a] = why, argvlen[a++] = strlen(why);
+	for (size_t i = 0; i < nf; i++) {
+		const redisReply *f = fields->element[i];
+		argv[a] = f->type == REDIS_REPLY_STRING ? f->str : "";
+		argvlen[a++] = f->type == REDIS_REPLY_STRING ? f->len : 0;
+	}
+	enum redis_status s = redis_conn_eval(d->rc, SCRIPT_DEAD, 2, (int)a, argv, argvlen, &r);
+	free(argv);
+	free(argvlen);
+	if (s != REDIS_STATUS_OK)
+		return -1;
+	freeReplyObject(r);
+	log_warn("stream %s: entry %.*s is not an order (%s); moved to %s", d->stream_key,
+	         (int)id->len, id->str, why, d->dead_key);
+	d->stats.dead++;
+	return 0;
+}
+
+/* One entry [id, [field, value, ...]] (or [id, nil]: deleted while pending)
+ * into the batch. */
+static int take_entry(struct drain *d, const redisReply *e)
+{
+	struct drain_field *fields;
+	char why[DRAIN_WHY_MAX];
+	const redisReply *id, *kv;
+	size_t n = 0;
+	int rc;
+
+	if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+	    e->element[0]->type != REDIS_REPLY_STRING) {
+		log_error("redis %s: a stream entry of unexpected shape", redis_conn_where(d->rc));
+		return -1;
+	}
+	id = e->element[0];
+	kv = e->element[1];
+	if (kv->type != REDIS_REPLY_ARRAY) {
+		log_warn("stream %s: entry %.*s was deleted before it was drained; acknowledged",
+		         d->stream_key, (int)id->len, id->str);
+		copy_id(d->ack_ids[d->n_ack++], id);
+		return 0;
+	}
+	fields = xcalloc(kv->elements / 2 + 1, sizeof *fields);
+	for (size_t i = 0; i + 1 < kv->elements; i += 2) {
+		const redisReply *f = kv->element[i], *v = kv->element[i + 1];
+		if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
+			continue;
+		fields[n++] = (struct drain_field){f->str, f->len, v->str, v->len};
+	}
+	rc = drain_entry_parse(id->str, id->len, fields, n, &d->orders[d->n_orders], why);
+	free(fields);
+	if (rc < 0)
+		return send_to_dead_letters(d, id, kv, why);
+	copy_id(d->ack_ids[d->n_ack++], id);
+	d->n_orders++;
+	return 0;
+}
+
+/* The entries array of an XREADGROUP or XAUTOCLAIM reply into the batch:
+ * the number of entries seen (dead letters included), or -1 when one could
+ * not be taken (logged; the caller drops the batch: every entry of it
+ * stays pending and comes again). */
+static int take_entries(struct drain *d, const redisReply *entries)
+{
+	size_t i;
+
+	if (entries->type != REDIS_REPLY_ARRAY) {
+		log_error("redis %s: stream entries of unexpected type %d", redis_conn_where(d->rc),
+		          entries->type);
+		return -1;
+	}
+	for (i = 0; i < entries->elements && i < (size_t)d->cfg->drain_batch; i++)
+		if (take_entry(d, entries->element[i]) < 0)
+			return -1;
+	return (int)i;
+}
+
+/* XREADGROUP: our own pending entries from the start ("0"), or new ones
+ * (">", waiting up to drain_block_ms). Reply: nil, or
+ * [[stream, [entry...]]]. */
+static enum drain_step_result read_group(struct drain *d, int own_pending)
+{
+	char count[24], block[24];
+	redisReply *r;
+	int seen;
+
+	snprintf(count, sizeof count, "%d", d->cfg->drain_batch);
+	snprintf(block, sizeof block, "%d", d->cfg->drain_block_ms);
+	const char *argv[] = {"XREADGROUP", "GROUP", DRAIN_GROUP, d->consumer, "COUNT", count,
+	                      "BLOCK", block, "STREAMS", d->stream_key, own_pending ? "0" : ">"};
+	const char **av = argv;
+	int argc = 11;
+	if (own_pending) {
+		/* No BLOCK for history: it answers at once anyway. */
+		argv[6] = "STREAMS", argv[7] = d->stream_key, argv[8] = "0";
+		argc = 9;
+	}
+	if (stream_command(d, "XREADGROUP", argc, av, &r) != REDIS_STATUS_OK)
+		return redis_failed(d);
+	if (r->type == REDIS_REPLY_NIL) {
+		freeReplyObject(r);
+		return DRAIN_IDLE;
+	}
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 1 ||
+	    r->element[0]->type != REDIS_REPLY_ARRAY || r->element[0]->elements != 2) {
+		redis_conn_unexpected(d->rc, "XREADGROUP", r);
+		return redis_failed(d);
+	}
+	seen = take_entries(d, r->element[0]->element[1]);
+	freeReplyObject(r);
+	if (seen < 0) {
+		clear_batch(d);
+		return redis_failed(d);
+	}
+	if (own_pending && seen == 0)
+		d->read_own_pending = 0;
+	return seen ? DRAIN_WORKED : DRAIN_IDLE;
+}
+
+/* XAUTOCLAIM: entries pending for longer than drain_claim_ms in any
+ * consumer (a drain that died, or hangs) become ours. Reply: [next cursor,
+ * [entry...], [ids deleted meanwhile]]. */
+static enum drain_step_result claim_idle(struct drain *d)
+{
+	char idle[24], count[24];
+	redisReply *r;
+	int seen;
+
+	snprintf(idle, sizeof idle, "%ld", d->cfg->drain_claim_ms);
+	snprintf(count, sizeof count, "%d", d->cfg->drain_batch);
+	for (int call = 0; call < CLAIM_CALLS_PER_STEP; call++) {
+		const char *argv[] = {"XAUTOCLAIM", d->stream_key, DRAIN_GROUP, d->consumer, idle,
+		                      d->claim_cursor, "COUNT", count};
+		if (stream_command(d, "XAUTOCLAIM", 8, argv, &r) != REDIS_STATUS_OK)
+			return redis_failed(d);
+		if (r->type != REDIS_REPLY_ARRAY || r->elements < 2 ||
+		    r->element[0]->type != REDIS_REPLY_STRING) {
+			redis_conn_unexpected(d->rc, "XAUTOCLAIM", r);
+			return redis_failed(d);
+		}
+		seen = take_entries(d, r->element[1]);
+		if (seen < 0) {
+			freeReplyObject(r);
+			clear_batch(d);
+			return redis_failed(d);
+		}
+		copy_id(d->claim_cursor, r->element[0]);
+		if (r->elements > 2 && r->element[2]->type == REDIS_REPLY_ARRAY &&
+		    r->element[2]->elements > 0)
+			log_warn("stream %s: %zu pending entries were deleted before they were drained",
+			         d->stream_key, r->element[2]->elements);
+		freeReplyObject(r);
+		if (seen > 0) {
+			log_info("stream %s: claimed %d entries idle for over %ld ms", d->stream_key,
+			         seen, d->cfg->drain_claim_ms);
+			return DRAIN_WORKED;
+		}
+		if (strcmp(d->claim_cursor, "0-0") == 0)
+			break; /* the whole pending list seen */
+	}
+	return DRAIN_IDLE;
+}
+
+/* How often to look for idle entries: a quarter of drain_claim_ms, between
+ * 0.1 s and 5 s. */
+static double claim_interval_ms(const struct ar_config *cfg)
+{
+	double ms = (double)cfg->drain_claim_ms / 4;
+	return ms < 100 ? 100 : ms > 5000 ? 5000 : ms;
+}
+
+/* Fills the batch: own pending entries, claims when due, new entries. */
+static enum drain_step_result read_batch(struct drain *d)
+{
+	enum drain_step_result res;
+
+	if (ensure_group(d) < 0)
+		return redis_failed(d);
+	if (d->read_own_pending) {
+		res = read_group(d, 1);
+		if (res != DRAIN_IDLE)
+			return res;
+	}
+	if (util_now_ms() >= d->next_claim_ms) {
+		res = claim_idle(d);
+		if (res != DRAIN_WORKED)
+			d->next_claim_ms = util_now_ms() + claim_interval_ms(d->cfg);
+		if (res != DRAIN_IDLE)
+			return res;
+	}
+	return read_group(d, 0);
+}
+
+/* lua/drain_ack.lua for the committed batch. */
+static int acknowledge(struct drain *d)
+{
+	size_t a = 3;
+	redisReply *r;
+
+	d->argv[a] = d->stream_key, d->argvlen[a++] = strlen(d->stream_key);
+	for (size_t i = 0; i < d->n_orders; i++) {
+		key_name(d->cfg, "order:", d->orders[i].order_id, d->order_keys[i]);
+		d->argv[a] = d->order_keys[i], d->argvlen[a++] = strlen(d->order_keys[i]);
+	}
+	d->argv[a] = DRAIN_GROUP, d->argvlen[a++] = strlen(DRAIN_GROUP);
+	snprintf(d->ttl, sizeof d->ttl, "%ld", config_order_ttl(d->cfg));
+	d->argv[a] = d->ttl, d->argvlen[a++] = strlen(d->ttl);
+	for (size_t i = 0; i < d->n_ack; i++)
+		d->argv[a] = d->ack_ids[i], d->argvlen[a++] = strlen(d->ack_ids[i]);
+	if (redis_conn_eval(d->rc, SCRIPT_ACK, (int)(1 + d->n_orders), (int)a, d->argv,
+	                    d->argvlen, &r) != REDIS_STATUS_OK)
+		return -1;
+	if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+	    r->element[1]->type == REDIS_REPLY_INTEGER)
+		log_debug("stream %s: acknowledged %zu entries, trimmed %lld", d->stream_key, d->n_ack,
+		          r->element[1]->integer);
+	freeReplyObject(r);
+	return 0;
+}
+
+enum drain_step_result drain_step(struct drain *d)
+{
+	enum drain_step_result res;
+	size_t inserted;
+
+	if (d->state == BATCH_EMPTY) {
+		res = read_batch(d);
+		if (res != DRAIN_WORKED)
+			return res;
+		d->state = BATCH_READ;
+	}
+	if (d->state == BATCH_READ) {
+		if (orderdb_write(d->db, d->orders, d->n_orders, &inserted) < 0)
+			return DRAIN_FAILED;
+		d->stats.persisted += inserted;
+		d->stats.redelivered += d->n_orders - inserted;
+		d->stats.batches++;
+		log_debug("batch: %zu entries, %zu orders new, %zu in the database already",
+		          d->n_ack, inserted, d->n_orders - inserted);
+		d->state = BATCH_COMMITTED;
+	}
+	if (acknowledge(d) < 0)
+		return redis_failed(d);
+	clear_batch(d);
+	return DRAIN_WORKED;
+}

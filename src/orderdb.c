@@ -1,0 +1,300 @@
+/* orderdb: batches of orders into MariaDB with Connector/C's text protocol:
+ * two multi-row INSERT IGNOREs and a COMMIT a batch, whatever its size. */
+#include "orderdb.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mysql.h>
+#include <mysqld_error.h>
+
+#include "log.h"
+#include "scripts.h"
+#include "strbuf.h"
+#include "util.h"
+
+extern const struct ar_script ar_sql_table[];
+extern const unsigned ar_sql_count;
+
+/* Every session: UTC (created_at and drained_at are UTC), strict mode (a
+ * value that does not fit fails the batch instead of being cut). */
+#define SESSION_SETUP                                                                    \
+	"SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,"             \
+	"NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'"
+
+struct orderdb {
+	const struct ar_config *cfg;
+	MYSQL *conn;            /* NULL when not connected */
+	char where[160];
+	double down_since_ms;   /* when the current outage began; 0 when none */
+	unsigned long failures; /* attempts failed in this outage */
+	int writing;            /* in orderdb_write (which the caller retries) */
+	struct strbuf sql;      /* the statement being built, reused */
+};
+
+struct orderdb *orderdb_new(const struct ar_config *cfg)
+{
+	struct orderdb *db = xcalloc(1, sizeof *db);
+
+	db->cfg = cfg;
+	if (cfg->db_unix_path)
+		snprintf(db->where, sizeof db->where, "unix:%s", cfg->db_unix_path);
+	else
+		snprintf(db->where, sizeof db->where, "%s:%d", cfg->db_host, cfg->db_port);
+	return db;
+}
+
+static void disconnect(struct orderdb *db)
+{
+	if (db->conn) {
+		mysql_close(db->conn);
+		db->conn = NULL;
+	}
+}
+
+void orderdb_free(struct orderdb *db)
+{
+	if (!db)
+		return;
+	disconnect(db);
+	strbuf_free(&db->sql);
+	free(db);
+}
+
+const char *orderdb_where(const struct orderdb *db)
+{
+	return db->where;
+}
+
+/* Logs the failure of `during` the first time in an outage (the rest at
+ * debug: the drain retries with a backoff for as long as it lasts) and
+ * drops the connection: after an error, even a deadlock, the next attempt
+ * starts on a fresh session. */
+static int failed(struct orderdb *db, const char *during, unsigned err, const char *msg)
+{
+	db->failures++;
+	if (db->down_since_ms == 0) {
+		db->down_since_ms = util_now_ms();
+		log_error("mariadb %s (database %s, user %s): %s failed: %s (error %u)%s", db->where,
+		          db->cfg->db_name, db->cfg->db_user, during, msg, err,
+		          db->writing ? "; retrying the same batch until it commits, nothing is "
+		                        "acknowledged before"
+		                      : "");
+	} else {
+		log_debug("mariadb %s: %s failed again: %s (error %u)", db->where, during, msg, err);
+	}
+	disconnect(db);
+	return -1;
+}
+
+static int failed_conn(struct orderdb *db, const char *during)
+{
+	return failed(db, during, mysql_errno(db->conn), mysql_error(db->conn));
+}
+
+static void succeeded(struct orderdb *db)
+{
+	if (db->down_since_ms == 0)
+		return;
+	log_warn("mariadb %s: working again after %.1f s and %lu failed attempts", db->where,
+	         (util_now_ms() - db->down_since_ms) / 1000.0, db->failures);
+	db->down_since_ms = 0;
+	db->failures = 0;
+}
+
+static int connect_db(struct orderdb *db, unsigned long flags)
+{
+	const struct ar_config *cfg = db->cfg;
+	unsigned timeout = (unsigned)cfg->db_timeout;
+	my_bool off = 0;
+
+	if (db->conn)
+		return 0;
+	db->conn = mysql_init(NULL);
+	if (!db->conn) {
+		log_error("mariadb: out of memory in mysql_init");
+		abort();
+	}
+	mysql_options(db->conn, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+	mysql_options(db->conn, MYSQL_OPT_READ_TIMEOUT, &timeout);
+	mysql_options(db->conn, MYSQL_OPT_WRITE_TIMEOUT, &timeout);
+	/* A reconnect inside a transaction would lose it unseen. */
+	mysql_options(db->conn, MYSQL_OPT_RECONNECT, &off);
+	mysql_options(db->conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	mysql_options(db->conn, MYSQL_INIT_COMMAND, SESSION_SETUP);
+	if (!mysql_real_connect(db->conn, cfg->db_host, cfg->db_user, cfg->db_password,
+	                        cfg->db_name, (unsigned)cfg->db_port, cfg->db_unix_path, flags))
+		return failed_conn(db, "connect");
+	log_debug("mariadb %s: connected", db->where);
+	return 0;
+}
+
+static int query(struct orderdb *db, const char *during, const char *sql, size_t len)
+{
+	if (mysql_real_query(db->conn, sql, len) != 0)
+		return failed_conn(db, during);
+	return 0;
+}
+
+/* Appends s[0..len) as a quoted SQL string. */
+static void put_quoted(struct orderdb *db, const char *s, size_t len)
+{
+	char *p = strbuf_reserve(&db->sql, 2 * len + 3);
+	size_t n;
+
+	p[0] = '\'';
+	n = mysql_real_escape_string(db->conn, p + 1, s, (unsigned long)len);
+	p[1 + n] = '\'';
+	strbuf_commit(&db->sql, n + 2);
+}
+
+static void build_orders_insert(struct orderdb *db, const struct drain_order *o, size_t n)
+{
+	struct strbuf *sql = &db->sql;
+
+	strbuf_reset(sql);
+	strbuf_puts(sql, "INSERT IGNORE INTO orders (order_id, customer, created_at, body, "
+	                 "stream_id) VALUES ");
+	for (size_t i = 0; i < n; i++) {
+		strbuf_puts(sql, i ? ",('" : "('");
+		strbuf_puts(sql, o[i].order_id); /* a UUID: nothing to escape */
+		strbuf_puts(sql, "',");
+		if (o[i].customer)
+			put_quoted(db, o[i].customer, o[i].customer_len);
+		else
+			strbuf_puts(sql, "NULL");
+		strbuf_puts(sql, ",'");
+		strbuf_puts(sql, o[i].created_at); /* checked digits */
+		strbuf_puts(sql, "',");
+		put_quoted(db, o[i].body, o[i].body_len);
+		strbuf_puts(sql, ",'");
+		strbuf_puts(sql, o[i].stream_id); /* checked digits and '-' */
+		strbuf_puts(sql, "')");
+	}
+}
+
+static void build_lines_insert(struct orderdb *db, const struct drain_order *o, size_t n)
+{
+	struct strbuf *sql = &db->sql;
+	int first = 1;
+
+	strbuf_reset(sql);
+	strbuf_puts(sql, "INSERT IGNORE INTO order_lines (order_id, line, sku, qty) VALUES ");
+	for (size_t i = 0; i < n; i++) {
+		for (size_t l = 0; l < o[i].n_lines; l++) {
+			strbuf_puts(sql, first ? "('" : ",('");
+			first = 0;
+			strbuf_puts(sql, o[i].order_id);
+			strbuf_puts(sql, "',");
+			strbuf_put_int(sql, (long long)l + 1);
+			strbuf_puts(sql, ",'");
+			strbuf_puts(sql, o[i].lines[l].sku); /* [A-Za-z0-9._-] */
+			strbuf_puts(sql, "',");
+			strbuf_put_int(sql, o[i].lines[l].qty);
+			strbuf_putc(sql, ')');
+		}
+	}
+}
+
+/* The first warning of the last statement that is not a duplicate key. */
+static int other_warning(struct orderdb *db, const char *during)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	int rc = -1;
+
+	if (mysql_real_query(db->conn, "SHOW WARNINGS", 13) != 0 ||
+	    !(res = mysql_store_result(db->conn)))
+		return failed_conn(db, during);
+	while ((row = mysql_fetch_row(res)) && rc < 0) {
+		unsigned code = row[1] ? (unsigned)strtoul(row[1], NULL, 10) : 0;
+		if (code != ER_DUP_ENTRY)
+			rc = failed(db, during, code, row[2] ? row[2] : "?");
+	}
+	mysql_free_result(res);
+	return rc < 0 ? rc : failed(db, during, 0, "warnings beyond the duplicate keys");
+}
+
+/* Runs the INSERT IGNORE built in db->sql for rows rows: a row whose key
+ * is there already is skipped with warning 1062, and needs the INSERT
+ * privilege only (ON DUPLICATE KEY UPDATE needs UPDATE too). IGNORE turns
+ * other errors into warnings as well (none can happen to rows checked by
+ * drain_entry, but never silently): each skipped row must account for
+ * exactly one warning, or the batch fails. *added: the rows inserted. */
+static int insert_ignore(struct orderdb *db, const char *during, size_t rows, size_t *added)
+{
+	my_ulonglong affected;
+
+	if (query(db, during, db->sql.data, db->sql.len) < 0)
+		return -1;
+	affected = mysql_affected_rows(db->conn);
+	if (affected > rows || mysql_warning_count(db->conn) != rows - affected)
+		return other_warning(db, during);
+	*added = (size_t)affected;
+	return 0;
+}
+
+static int write_batch(struct orderdb *db, const struct drain_order *orders, size_t n,
+                       size_t *inserted)
+{
+	size_t lines = 0, lines_added;
+
+	for (size_t i = 0; i < n; i++)
+		lines += orders[i].n_lines;
+	if (connect_db(db, 0) < 0)
+		return -1;
+	if (query(db, "START TRANSACTION", "START TRANSACTION", 17) < 0)
+		return -1;
+	build_orders_insert(db, orders, n);
+	if (insert_ignore(db, "INSERT INTO orders", n, inserted) < 0)
+		return -1;
+	build_lines_insert(db, orders, n);
+	if (insert_ignore(db, "INSERT INTO order_lines", lines, &lines_added) < 0)
+		return -1;
+	if (query(db, "COMMIT", "COMMIT", 6) < 0)
+		return -1;
+	return 0;
+}
+
+int orderdb_write(struct orderdb *db, const struct drain_order *orders, size_t n,
+                  size_t *inserted)
+{
+	*inserted = 0;
+	if (n == 0)
+		return 0;
+	db->writing = 1;
+	int rc = write_batch(db, orders, n, inserted);
+	db->writing = 0;
+	if (rc == 0)
+		succeeded(db);
+	return rc;
+}
+
+int orderdb_init_schema(struct orderdb *db)
+{
+	const char *sql = NULL;
+	int status;
+
+	for (unsigned i = 0; i < ar_sql_count; i++)
+		if (strcmp(ar_sql_table[i].name, "schema") == 0)
+			sql = ar_sql_table[i].source;
+	if (!sql) {
+		log_error("schema.sql missing from the build");
+		return -1;
+	}
+	disconnect(db);
+	if (connect_db(db, CLIENT_MULTI_STATEMENTS) < 0)
+		return -1;
+	if (query(db, "the schema", sql, strlen(sql)) < 0)
+		return -1;
+	/* Every statement's result, to find the first that failed. */
+	do {
+		status = mysql_next_result(db->conn);
+		if (status > 0)
+			return failed_conn(db, "the schema");
+	} while (status == 0);
+	disconnect(db); /* the next session without multi-statements */
+	succeeded(db);
+	return 0;
+}

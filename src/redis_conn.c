@@ -1,0 +1,368 @@
+/* redis_conn: the connection, its set-up, its failures and the scripts'
+ * EVALSHA. */
+#include "redis_conn.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "log.h"
+#include "scripts.h"
+#include "strbuf.h"
+#include "util.h"
+
+#define FAILURE_LOG_INTERVAL_MS 1000.0
+
+struct redis_conn {
+	const struct ar_config *cfg;
+	redisContext *ctx;  /* NULL when not connected */
+	struct timeval timeout;
+	char where[160];    /* "unix:/path" or "host:port", for log lines */
+	double log_repeat_ms;         /* 0: once per outage */
+	double down_since_ms;         /* first failure of this outage; 0 when up */
+	double last_failure_ms;       /* when a connection failure was last logged */
+	unsigned long quiet_failures; /* failures since then, logged at debug */
+	unsigned long failures;       /* in this outage */
+	int n_scripts;
+	const struct ar_script *script[REDIS_CONN_SCRIPTS_MAX];
+	char sha[REDIS_CONN_SCRIPTS_MAX][41];
+	char numkeys[24];
+	struct strbuf command; /* the command in RESP, reused by every call */
+};
+
+struct redis_conn *redis_conn_new(const struct ar_config *cfg, int extra_timeout_ms,
+                                  const char *const *scripts, int n)
+{
+	struct redis_conn *rc = xcalloc(1, sizeof *rc);
+	long ms = (long)cfg->redis_timeout_ms + extra_timeout_ms;
+
+	rc->cfg = cfg;
+	rc->timeout.tv_sec = ms / 1000;
+	rc->timeout.tv_usec = (ms % 1000) * 1000;
+	rc->log_repeat_ms = FAILURE_LOG_INTERVAL_MS;
+	if (cfg->redis_unix_path)
+		snprintf(rc->where, sizeof rc->where, "unix:%s", cfg->redis_unix_path);
+	else
+		snprintf(rc->where, sizeof rc->where, "%s:%d", cfg->redis_host, cfg->redis_port);
+	if (n > REDIS_CONN_SCRIPTS_MAX)
+		abort();
+	for (int i = 0; i < n; i++) {
+		rc->script[i] = scripts_find(scripts[i]);
+		if (!rc->script[i]) {
+			log_error("script %s missing from the build", scripts[i]);
+			abort();
+		}
+	}
+	rc->n_scripts = n;
+	return rc;
+}
+
+void redis_conn_drop(struct redis_conn *rc)
+{
+	if (rc->ctx) {
+		redisFree(rc->ctx);
+		rc->ctx = NULL;
+	}
+}
+
+void redis_conn_free(struct redis_conn *rc)
+{
+	if (!rc)
+		return;
+	redis_conn_drop(rc);
+	strbuf_free(&rc->command);
+	free(rc);
+}
+
+void redis_conn_set_log_repeat(struct redis_conn *rc, double repeat_ms)
+{
+	rc->log_repeat_ms = repeat_ms;
+}
+
+const char *redis_conn_where(const struct redis_conn *rc)
+{
+	return rc->where;
+}
+
+/* While Redis stays down every call fails the same way: one error line
+ * every log_repeat_ms (or once), the rest at debug. */
+void redis_conn_failed(struct redis_conn *rc, const char *during)
+{
+	const char *why = rc->ctx && rc->ctx->errstr[0] ? rc->ctx->errstr : "connection lost";
+	double now = util_now_ms();
+	int first = rc->down_since_ms == 0;
+
+	rc->failures++;
+	if (first)
+		rc->down_since_ms = now;
+	if (first || (rc->log_repeat_ms > 0 && now - rc->last_failure_ms >= rc->log_repeat_ms)) {
+		log_error("redis %s: %s during %s; reconnecting on the next request (%lu more "
+		          "failures since the last report)",
+		          rc->where, why, during, rc->quiet_failures);
+		rc->last_failure_ms = now;
+		rc->quiet_failures = 0;
+	} else {
+		log_debug("redis %s: %s during %s", rc->where, why, during);
+		rc->quiet_failures++;
+	}
+	redis_conn_drop(rc);
+}
+
+/* Sends one command on a live connection and checks for a status reply. */
+static int expect_status(struct redis_conn *rc, const char *what, int argc, const char **argv)
+{
+	redisReply *r = redisCommandArgv(rc->ctx, argc, argv, NULL);
+	int ok = 0;
+
+	if (!r) {
+		redis_conn_failed(rc, what);
+		return -1;
+	}
+	if (r->type == REDIS_REPLY_STATUS)
+		ok = 1;
+	else
+		log_error("redis %s: %s failed: %s", rc->where, what,
+		          r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+	freeReplyObject(r);
+	if (!ok)
+		redis_conn_drop(rc);
+	return ok ? 0 : -1;
+}
+
+/* SCRIPT LOAD one script and keep its SHA-1. */
+static int load_script(struct redis_conn *rc, int id)
+{
+	const char *argv[] = {"SCRIPT", "LOAD", rc->script[id]->source};
+	redisReply *r = redisCommandArgv(rc->ctx, 3, argv, NULL);
+	int ok = 0;
+
+	if (!r) {
+		redis_conn_failed(rc, "SCRIPT LOAD");
+		return -1;
+	}
+	if (r->type == REDIS_REPLY_STRING && r->len == 40) {
+		memcpy(rc->sha[id], r->str, 40);
+		rc->sha[id][40] = '\0';
+		ok = 1;
+	} else {
+		log_error("redis %s: SCRIPT LOAD %s failed: %s", rc->where, rc->script[id]->name,
+		          r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+	}
+	freeReplyObject(r);
+	if (!ok)
+		redis_conn_drop(rc);
+	return ok ? 0 : -1;
+}
+
+/* The one set-up path after every connect: command timeout (hiredis 0.14
+ * applies the connect timeout to connect() only), keepalive, AUTH, SELECT,
+ * SCRIPT LOAD. */
+static int set_up_connection(struct redis_conn *rc)
+{
+	const struct ar_config *cfg = rc->cfg;
+	char db[16];
+
+	if (redisSetTimeout(rc->ctx, rc->timeout) != REDIS_OK) {
+		redis_conn_failed(rc, "setting the command timeout");
+		return -1;
+	}
+	if (!cfg->redis_unix_path && redisEnableKeepAlive(rc->ctx) != REDIS_OK) {
+		redis_conn_failed(rc, "enabling keepalive");
+		return -1;
+	}
+	if (cfg->redis_password[0]) {
+		const char *with_user[] = {"AUTH", cfg->redis_user, cfg->redis_password};
+		const char *without[] = {"AUTH", cfg->redis_password};
+		int rv = cfg->redis_user[0] ? expect_status(rc, "AUTH", 3, with_user)
+		                            : expect_status(rc, "AUTH", 2, without);
+		if (rv < 0)
+			return -1;
+	}
+	if (cfg->redis_db != 0) {
+		snprintf(db, sizeof db, "%d", cfg->redis_db);
+		const char *select[] = {"SELECT", db};
+		if (expect_status(rc, "SELECT", 2, select) < 0)
+			return -1;
+	}
+	for (int i = 0; i < rc->n_scripts; i++)
+		if (load_script(rc, i) < 0)
+			return -1;
+	return 0;
+}
+
+enum redis_status redis_conn_connect(struct redis_conn *rc)
+{
+	const struct ar_config *cfg = rc->cfg;
+	struct timeval tv = {cfg->redis_timeout_ms / 1000, (cfg->redis_timeout_ms % 1000) * 1000};
+
+	if (rc->ctx)
+		return REDIS_STATUS_OK;
+	rc->ctx = cfg->redis_unix_path
+	              ? redisConnectUnixWithTimeout(cfg->redis_unix_path, tv)
+	              : redisConnectWithTimeout(cfg->redis_host, cfg->redis_port, tv);
+	if (!rc->ctx || rc->ctx->err) {
+		redis_conn_failed(rc, "connect");
+		return REDIS_STATUS_UNAVAILABLE;
+	}
+	if (set_up_connection(rc) < 0)
+		return REDIS_STATUS_UNAVAILABLE;
+	if (rc->down_since_ms != 0) {
+		log_warn("redis %s: connected again after %.1f s and %lu failures", rc->where,
+		         (util_now_ms() - rc->down_since_ms) / 1000.0, rc->failures);
+		rc->down_since_ms = 0;
+		rc->failures = 0;
+	}
+	log_debug("redis %s: connected", rc->where);
+	return REDIS_STATUS_OK;
+}
+
+/* These prefixes mean "did not run, and this server cannot serve now". */
+enum redis_status redis_conn_error(struct redis_conn *rc, const char *what, const char *msg)
+{
+	static const char *const not_run[] = {"LOADING", "BUSY", "READONLY", "MASTERDOWN",
+	                                      "NOREPLICAS", "TRYAGAIN", "CLUSTERDOWN", "NOAUTH"};
+	if (strncmp(msg, "OOM", 3) == 0) {
+		log_error("redis %s: %s refused, Redis is out of memory (maxmemory reached, "
+		          "noeviction): %s",
+		          rc->where, what, msg);
+		return REDIS_STATUS_FULL;
+	}
+	for (size_t i = 0; i < sizeof not_run / sizeof not_run[0]; i++) {
+		if (strncmp(msg, not_run[i], strlen(not_run[i])) == 0) {
+			log_error("redis %s: %s refused: %s", rc->where, what, msg);
+			redis_conn_drop(rc);
+			return REDIS_STATUS_UNAVAILABLE;
+		}
+	}
+	log_error("redis %s: %s failed: %s", rc->where, what, msg);
+	return REDIS_STATUS_REPLY;
+}
+
+redisReply *redis_conn_send(struct redis_conn *rc, int argc, const char *const *argv,
+                            const size_t *argvlen)
+{
+	struct strbuf *cmd = &rc->command;
+	size_t need = 16;
+	void *reply = NULL;
+	char *p;
+
+	for (int i = 0; i < argc; i++)
+		need += 1 + 20 + 2 + (argvlen ? argvlen[i] : strlen(argv[i])) + 2;
+	strbuf_reset(cmd);
+	p = strbuf_reserve(cmd, need);
+	*p++ = '*';
+	p += strbuf_format_int(p, argc);
+	*p++ = '\r';
+	*p++ = '\n';
+	for (int i = 0; i < argc; i++) {
+		size_t len = argvlen ? argvlen[i] : strlen(argv[i]);
+		*p++ = '$';
+		p += strbuf_format_int(p, (long long)len);
+		*p++ = '\r';
+		*p++ = '\n';
+		memcpy(p, argv[i], len);
+		p += len;
+		*p++ = '\r';
+		*p++ = '\n';
+	}
+	strbuf_commit(cmd, (size_t)(p - (cmd->data + cmd->len)));
+	if (redisAppendFormattedCommand(rc->ctx, cmd->data, cmd->len) != REDIS_OK ||
+	    redisGetReply(rc->ctx, &reply) != REDIS_OK)
+		return NULL;
+	return reply;
+}
+
+/* Checks a reply that arrived (or not) for what: NULL is a timeout or a
+ * reset (the command may have run). */
+static enum redis_status check_arrived(struct redis_conn *rc, const char *what, redisReply *r)
+{
+	if (r)
+		return REDIS_STATUS_OK;
+	redis_conn_failed(rc, what);
+	return REDIS_STATUS_UNKNOWN;
+}
+
+/* An error reply becomes its status (logged) and is freed. */
+static enum redis_status check_not_error(struct redis_conn *rc, const char *what,
+                                         redisReply **r)
+{
+	enum redis_status s;
+
+	if ((*r)->type != REDIS_REPLY_ERROR)
+		return REDIS_STATUS_OK;
+	s = redis_conn_error(rc, what, (*r)->str);
+	freeReplyObject(*r);
+	*r = NULL;
+	return s;
+}
+
+enum redis_status redis_conn_run_any(struct redis_conn *rc, const char *what, int argc,
+                                     const char *const *argv, const size_t *argvlen,
+                                     redisReply **out)
+{
+	enum redis_status s = redis_conn_connect(rc);
+
+	*out = NULL;
+	if (s != REDIS_STATUS_OK)
+		return s;
+	*out = redis_conn_send(rc, argc, argv, argvlen);
+	return check_arrived(rc, what, *out);
+}
+
+enum redis_status redis_conn_run(struct redis_conn *rc, const char *what, int argc,
+                                 const char *const *argv, const size_t *argvlen,
+                                 redisReply **out)
+{
+	enum redis_status s = redis_conn_run_any(rc, what, argc, argv, argvlen, out);
+
+	return s != REDIS_STATUS_OK ? s : check_not_error(rc, what, out);
+}
+
+static int is_noscript(const redisReply *r)
+{
+	return r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0;
+}
+
+enum redis_status redis_conn_eval(struct redis_conn *rc, int id, int numkeys, int argc,
+                                  const char **argv, size_t *argvlen, redisReply **out)
+{
+	enum redis_status s = redis_conn_connect(rc);
+	const char *name = rc->script[id]->name;
+	redisReply *r;
+
+	*out = NULL;
+	if (s != REDIS_STATUS_OK)
+		return s;
+	argv[0] = "EVALSHA";
+	argvlen[0] = 7;
+	argv[1] = rc->sha[id];
+	argvlen[1] = 40;
+	argv[2] = rc->numkeys;
+	argvlen[2] = strbuf_format_int(rc->numkeys, numkeys);
+	r = redis_conn_send(rc, argc, argv, argvlen);
+	if (r && is_noscript(r)) {
+		freeReplyObject(r);
+		log_warn("redis %s: NOSCRIPT for %s; sending its source again", rc->where, name);
+		argv[0] = "EVAL";
+		argvlen[0] = 4;
+		argv[1] = rc->script[id]->source;
+		argvlen[1] = strlen(rc->script[id]->source);
+		r = redis_conn_send(rc, argc, argv, argvlen);
+	}
+	*out = r;
+	s = check_arrived(rc, name, r);
+	return s != REDIS_STATUS_OK ? s : check_not_error(rc, name, out);
+}
+
+enum redis_status redis_conn_unexpected(struct redis_conn *rc, const char *what, redisReply *r)
+{
+	log_error("redis %s: unexpected reply type %d to %s", rc->where, r ? r->type : -1, what);
+	freeReplyObject(r);
+	return REDIS_STATUS_REPLY;
+}
+
+int redis_reply_is(const redisReply *r, const char *s)
+{
+	return r->type == REDIS_REPLY_STRING && strlen(s) == r->len && memcmp(r->str, s, r->len) == 0;
+}
