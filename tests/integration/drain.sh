@@ -10,8 +10,9 @@
 #   ar_drain_config [key=value...]  ar_write_config with the drain's keys
 #                           (db at the private server, that account,
 #                           db_name shop) before the arguments
-#   ar_start_drain NAME     antireplay-drain -c $AR_TMP/antireplay.conf in
-#                           the background, stderr to $AR_TMP/drain-NAME.log;
+#   ar_start_drain NAME     antireplay-drain -c $AR_DRAIN_CONF (default
+#                           $AR_TMP/antireplay.conf, the app's) in the
+#                           background, stderr to $AR_TMP/drain-NAME.log;
 #                           sets AR_DRAIN_PID (tracked); returns once it is
 #                           a consumer of the group (it has read once)
 #   ar_drain_consumer PID   that drain's consumer name (host:pid)
@@ -50,7 +51,7 @@ ar_drain_config() {
 
 ar_start_drain() {
 	: >"$AR_TMP/drain-$1.log"
-	"$ANTIREPLAY_DRAIN" -c "$AR_TMP/antireplay.conf" 2>>"$AR_TMP/drain-$1.log" &
+	"$ANTIREPLAY_DRAIN" -c "${AR_DRAIN_CONF:-$AR_TMP/antireplay.conf}" 2>>"$AR_TMP/drain-$1.log" &
 	AR_DRAIN_PID=$!
 	ar_track "$AR_DRAIN_PID"
 	ar_wait_until 600 ar_drain_is_consumer "$AR_DRAIN_PID" ||

@@ -1,7 +1,9 @@
 #!/bin/sh
 # integration: antireplay-drain between a private Redis and a private
 # MariaDB, orders made through nginx in front of the app. Every drain runs
-# as the least-privilege account of docs/security.md.
+# as the least-privilege MariaDB account and the Redis ACL user of
+# docs/security.md, the app as its own ACL user from there (with the
+# /metrics gauges); Redis denies neither anything (ACL LOG stays empty).
 #   a) the command line: --version, --help, --check-config, --init-schema
 #      (twice: idempotent; InnoDB, utf8mb4)
 #   b) wrong credentials: one clear error, retries, nothing acknowledged;
@@ -32,7 +34,16 @@
 ar_require "$ANTIREPLAY_DRAIN" "$MARIADBD" "$MARIADB_INSTALL_DB" "$MARIADB" "$NGINX" "$CURL" \
 	"$JQ"
 ar_setup
-ar_start_redis "appendonly yes" "appendfsync always"
+# The ACL lines of docs/security.md, with passwords of ours.
+RPW_APP=app-$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')
+RPW_DRAIN=drain-$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')
+ACL_APP=$(grep -m 1 '^user antireplay on >' "$top_srcdir/docs/security.md" |
+	sed "s/ >[^ ]*/ >$RPW_APP/")
+ACL_DRAIN=$(grep -m 1 '^user antireplay-drain on >' "$top_srcdir/docs/security.md" |
+	sed "s/ >[^ ]*/ >$RPW_DRAIN/")
+check_match "docs/security.md: the drain's ACL line" "^user antireplay-drain on >$RPW_DRAIN " \
+	"$ACL_DRAIN"
+ar_start_redis "appendonly yes" "appendfsync always" "$ACL_APP" "$ACL_DRAIN"
 ar_start_mariadb
 ar_drain_db_setup
 
@@ -66,7 +77,16 @@ check "order_lines: primary key (order_id, line)" "order_id,line" "$(ar_sql "SEL
 
 # The app and nginx; the drain's keys in the same file, as in production.
 ar_drain_config base_path="$AR_BASE" admin_token="$ADMIN" token_rate=0 order_ttl=$ORDER_TTL drain_claim_ms=1000 \
-	log_level=debug
+	log_level=debug redis_user=antireplay redis_password="$RPW_APP"
+# The drains' file: the same but for their Redis user.
+AR_DRAIN_CONF=$AR_TMP/drain.conf
+drain_conf() {
+	sed -e 's/^redis_user = .*/redis_user = antireplay-drain/' \
+		-e "s/^redis_password = .*/redis_password = $RPW_DRAIN/" \
+		-e "s/^db_password = .*/db_password = $1/" \
+		"$AR_TMP/antireplay.conf" >"$AR_DRAIN_CONF"
+}
+drain_conf "$AR_DRAIN_PW"
 ar_start_app 2
 ar_start_nginx "$AR_BASE"
 for sku in A B C; do
@@ -120,8 +140,7 @@ orders_made() {
 }
 
 # --- b) wrong credentials --------------------------------------------------
-cp "$AR_TMP/antireplay.conf" "$AR_TMP/good.conf"
-sed -i "s/^db_password = .*/db_password = wrong-$AR_DRAIN_PW/" "$AR_TMP/antireplay.conf"
+drain_conf "wrong-$AR_DRAIN_PW"
 ar_start_drain bad
 BAD=$AR_DRAIN_PID
 api_orders 3
@@ -145,7 +164,7 @@ kill "$BAD"
 wait "$BAD"
 check "SIGTERM: the drain exits 0" 0 $?
 ar_untrack "$BAD"
-cp "$AR_TMP/good.conf" "$AR_TMP/antireplay.conf"
+drain_conf "$AR_DRAIN_PW"
 
 # --- c) every order once, as the API returned it ---------------------------
 ar_start_drain c
@@ -327,6 +346,10 @@ check "j: 45 more orders made" 45 "$(cat "$AR_TMP"/client*/bodies | grep -c orde
 ar_wait_until 600 ar_drained "$(orders_made)"
 check "j: every order once" "$(orders_made)" "$(ar_rows)"
 check "j: both drains alive" "0 0" "$(ar_alive "$J1"; echo $?) $(ar_alive "$J2"; echo $?)"
+check "j: the drains are connected as their ACL user" 2 \
+	"$(ar_redis CLIENT LIST | grep -c ' user=antireplay-drain ')"
+check "j: and the app as its own" 1 \
+	"$([ "$(ar_redis CLIENT LIST | grep -c ' user=antireplay ')" -ge 1 ] && echo 1)"
 
 # --- k) MariaDB killed, Redis restarted ------------------------------------------------------------
 ar_kill_mariadb
@@ -337,6 +360,7 @@ ar_wait_until 600 ar_drained "$(orders_made)"
 check "k: after MariaDB came back, every order once" "$(orders_made)" "$(ar_rows)"
 errors=$(cat "$AR_TMP/drain-j1.log" "$AR_TMP/drain-j2.log" | grep -c ' error: mariadb ')
 check "k: at most one MariaDB error line per drain" 1 "$([ "$errors" -ge 1 ] && [ "$errors" -le 2 ] && echo 1)"
+check "Redis denied the app and the drains nothing (ACL LOG empty)" "" "$(ar_redis ACL LOG)"
 ar_restart_redis
 api_orders 4
 ar_wait_until 600 ar_drained "$(orders_made)"
@@ -347,4 +371,6 @@ check "k: rows = the created counter" "$(printf '%s\n' "$H_BODY" |
 check "k: both drains still up" "0 0" "$(ar_alive "$J1"; echo $?) $(ar_alive "$J2"; echo $?)"
 ar_stop_pid "$J1"
 ar_stop_pid "$J2"
+check "Redis denied the app and the drains nothing since its restart (ACL LOG empty)" "" \
+	"$(ar_redis ACL LOG)"
 ar_done
