@@ -114,8 +114,6 @@ sub body_bytes_sent {
 
 sub one_request {
 	my (@extra) = @_;
-	my $s = IO::Socket::UNIX->new(Type => SOCK_STREAM, Peer => $socket)
-	    or return "result=closed status=- stdout=0 end=0 stdin_sent=0 connect_error=1";
 	my $params = '';
 	$params .= nv_len(length $_->[0]) . nv_len(length $_->[1]) . $_->[0] . $_->[1]
 	    for @params, @extra;
@@ -127,6 +125,12 @@ sub one_request {
 	$body = substr($body, 0, $send_stdin) if $partial;
 	my $req = $head . stream_records(5, $body);
 	$req .= record(5, '') unless $partial;
+	# Connect only now that the request is built: building a 10 MB body
+	# takes a while on a loaded machine, and a worker that hears nothing for
+	# client_timeout_ms (10 s) after the connect rightly drops it (seen once
+	# with the machine some 100 times slower than idle).
+	my $s = IO::Socket::UNIX->new(Type => SOCK_STREAM, Peer => $socket)
+	    or return "result=closed status=- stdout=0 end=0 stdin_sent=0 connect_error=1";
 	# The writes may block when the worker stops reading (it answered
 	# early): write only what the socket takes, read meanwhile.
 	my $sel = IO::Select->new($s);
