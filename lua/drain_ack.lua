@@ -41,6 +41,11 @@ local function lower(a, b)
   return a
 end
 
+-- The stream itself may be gone (a Redis restarted without persistence,
+-- a FLUSHDB): nothing to trim, and XINFO would raise an error.
+if redis.call('EXISTS', stream) == 0 then
+  return {acked, 0}
+end
 local keep = nil
 for _, g in ipairs(redis.call('XINFO', 'GROUPS', stream)) do
   local info = {}

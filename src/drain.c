@@ -18,6 +18,8 @@
 /* Calls to XAUTOCLAIM a step may make while the entries it meets are
  * not idle enough (each looks at up to 10 × COUNT entries). */
 #define CLAIM_CALLS_PER_STEP 10
+/* Fields of an entry copied to a dead letter, at most. */
+#define DEAD_FIELDS_MAX 64
 
 enum script_id { SCRIPT_ACK, SCRIPT_DEAD, SCRIPT_COUNT };
 static const char *const script_names[SCRIPT_COUNT] = {"drain_ack", "drain_dead"};
@@ -71,7 +73,8 @@ struct drain *drain_new(const struct ar_config *cfg, const char *consumer)
 	d->consumer = xstrdup(consumer);
 	/* XREADGROUP BLOCK holds the reply back for drain_block_ms. */
 	d->rc = redis_conn_new(cfg, cfg->drain_block_ms, script_names, SCRIPT_COUNT);
-	redis_conn_set_log_repeat(d->rc, 0);
+	/* Once per outage, and a reminder a minute while it lasts. */
+	redis_conn_set_log_repeat(d->rc, 60000);
 	d->db = orderdb_new(cfg);
 	key_name(cfg, "orders", "", d->stream_key);
 	key_name(cfg, "orders:dead", "", d->dead_key);
@@ -196,11 +199,16 @@ static void copy_id(char out[DRAIN_STREAM_ID_MAX + 1], const redisReply *r)
 }
 
 /* Copies an entry that is not an order to the dead-letter stream, with the
- * reason, and acknowledges it (lua/drain_dead.lua). */
+ * reason, and acknowledges it (lua/drain_dead.lua). Its first
+ * DEAD_FIELDS_MAX fields and values only: Lua's unpack stops at about 8000
+ * values, and an entry that can never be dead-lettered would stop the
+ * drain. */
 static int send_to_dead_letters(struct drain *d, const redisReply *id, const redisReply *fields,
                                 const char *why)
 {
-	size_t nf = fields->elements, argc = 3 + 2 + 3 + nf;
+	char reason[DRAIN_WHY_MAX + 64];
+	size_t nf = fields->elements > 2 * DEAD_FIELDS_MAX ? 2 * DEAD_FIELDS_MAX : fields->elements;
+	size_t argc = 3 + 2 + 3 + nf;
 	const char **argv = xcalloc(argc, sizeof *argv);
 	size_t *argvlen = xcalloc(argc, sizeof *argvlen);
 	redisReply *r;
@@ -210,7 +218,12 @@ static int send_to_dead_letters(struct drain *d, const redisReply *id, const red
 	argv[a] = d->dead_key, argvlen[a++] = strlen(d->dead_key);
 	argv[a] = DRAIN_GROUP, argvlen[a++] = strlen(DRAIN_GROUP);
 	argv[a] = id->str, argvlen[a++] = id->len;
-	argv[a] = why, argvlen[a++] = strlen(why);
+	if (nf < fields->elements)
+		snprintf(reason, sizeof reason, "%s (first %d of %zu fields kept)", why,
+		         DEAD_FIELDS_MAX, fields->elements / 2);
+	else
+		snprintf(reason, sizeof reason, "%s", why);
+	argv[a] = reason, argvlen[a++] = strlen(reason);
 	for (size_t i = 0; i < nf; i++) {
 		const redisReply *f = fields->element[i];
 		argv[a] = f->type == REDIS_REPLY_STRING ? f->str : "";

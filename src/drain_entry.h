@@ -15,6 +15,8 @@
 /* An order JSON larger than this is not one of ours (50 lines of 64-byte
  * SKUs and a 256-byte customer, escaped, stay far below). */
 #define DRAIN_BODY_MAX 65536
+/* Ours nest 3 deep (order, items, line); MariaDB's JSON check refuses 32. */
+#define DRAIN_JSON_DEPTH_MAX 8
 #define DRAIN_WHY_MAX 160
 /* DATETIME(3): "2026-11-27 05:44:47.123" */
 #define DRAIN_DATETIME_LEN 23
@@ -48,7 +50,8 @@ struct drain_order {
 /* Parses the entry stream_id with fields[0..n) into out. Returns 0, or -1
  * with the reason in why (out then holds nothing to free). Rules: the
  * fields order_id (a UUID) and order (a JSON object of at most
- * DRAIN_BODY_MAX bytes, no NUL) present once each, others ignored; in the
+ * DRAIN_BODY_MAX bytes, no NUL, nested at most DRAIN_JSON_DEPTH_MAX deep)
+ * present once each, others ignored; in the
  * JSON, order_id equal to the field (any case; kept lowercase), status
  * "created", items 1 to 50 of {sku, qty} by the API's rules (no SKU twice),
  * customer absent, null or a string of at most 256 bytes, created_at

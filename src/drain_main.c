@@ -146,8 +146,9 @@ static void run(struct drain *d, const sigset_t *stop)
 	drain_get_stats(d, &stats);
 	log_summary(&stats, &last);
 	if (drain_in_hand(d))
-		log_warn("exiting with %u entries read but not committed: they stay pending and "
-		         "are claimed by a drain after drain_claim_ms",
+		log_warn("exiting with %u entries not yet acknowledged: they stay pending and are "
+		         "claimed by a drain after drain_claim_ms (the database keeps whatever of "
+		         "them was committed)",
 		         drain_in_hand(d));
 }
 

@@ -14,20 +14,26 @@
 #include "strbuf.h"
 #include "util.h"
 
+/* While MariaDB keeps failing, a line at warn this often. */
+#define REMINDER_MS 60000.0
+
 extern const struct ar_script ar_sql_table[];
 extern const unsigned ar_sql_count;
 
 /* Every session: UTC (created_at and drained_at are UTC), strict mode (a
- * value that does not fit fails the batch instead of being cut). */
+ * value that does not fit fails the batch instead of being cut), and every
+ * warning of a statement kept (a batch's lines: up to 1000 x 50). */
 #define SESSION_SETUP                                                                    \
 	"SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,"             \
-	"NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'"
+	"NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION', "              \
+	"max_error_count = 65535"
 
 struct orderdb {
 	const struct ar_config *cfg;
 	MYSQL *conn;            /* NULL when not connected */
 	char where[160];
 	double down_since_ms;   /* when the current outage began; 0 when none */
+	double reminded_ms;     /* when it was last logged */
 	unsigned long failures; /* attempts failed in this outage */
 	int writing;            /* in orderdb_write (which the caller retries) */
 	struct strbuf sql;      /* the statement being built, reused */
@@ -67,20 +73,29 @@ const char *orderdb_where(const struct orderdb *db)
 	return db->where;
 }
 
-/* Logs the failure of `during` the first time in an outage (the rest at
- * debug: the drain retries with a backoff for as long as it lasts) and
- * drops the connection: after an error, even a deadlock, the next attempt
- * starts on a fresh session. */
+/* Logs the failure of `during` the first time in an outage, then a reminder
+ * at warn once a minute while it lasts (the rest at debug: the drain
+ * retries with a backoff), and drops the connection: after an error, even
+ * a deadlock, the next attempt starts on a fresh session, and a
+ * transaction left open is rolled back with it. */
 static int failed(struct orderdb *db, const char *during, unsigned err, const char *msg)
 {
+	double now = util_now_ms();
+
 	db->failures++;
 	if (db->down_since_ms == 0) {
-		db->down_since_ms = util_now_ms();
+		db->down_since_ms = now;
+		db->reminded_ms = now;
 		log_error("mariadb %s (database %s, user %s): %s failed: %s (error %u)%s", db->where,
 		          db->cfg->db_name, db->cfg->db_user, during, msg, err,
 		          db->writing ? "; retrying the same batch until it commits, nothing is "
 		                        "acknowledged before"
 		                      : "");
+	} else if (now - db->reminded_ms >= REMINDER_MS) {
+		db->reminded_ms = now;
+		log_warn("mariadb %s: still failing after %.0f s and %lu attempts: %s failed: %s "
+		         "(error %u)",
+		         db->where, (now - db->down_since_ms) / 1000.0, db->failures, during, msg, err);
 	} else {
 		log_debug("mariadb %s: %s failed again: %s (error %u)", db->where, during, msg, err);
 	}
@@ -197,23 +212,32 @@ static void build_lines_insert(struct orderdb *db, const struct drain_order *o, 
 	}
 }
 
-/* The first warning of the last statement that is not a duplicate key. */
+/* Fails the batch with the first warning of the last statement that is
+ * not a duplicate key (SHOW WARNINGS lists max_error_count of them, which
+ * the session raises above any batch's rows), or a plain reason. Always
+ * ends in failed(): the connection, and with it the open transaction,
+ * goes; a retry must never START TRANSACTION on top of it (that would
+ * commit the half-done batch). */
 static int other_warning(struct orderdb *db, const char *during)
 {
 	MYSQL_RES *res;
 	MYSQL_ROW row;
-	int rc = -1;
+	unsigned code = 0;
+	char msg[256] = "more warnings than rows skipped as duplicates";
 
 	if (mysql_real_query(db->conn, "SHOW WARNINGS", 13) != 0 ||
 	    !(res = mysql_store_result(db->conn)))
 		return failed_conn(db, during);
-	while ((row = mysql_fetch_row(res)) && rc < 0) {
-		unsigned code = row[1] ? (unsigned)strtoul(row[1], NULL, 10) : 0;
-		if (code != ER_DUP_ENTRY)
-			rc = failed(db, during, code, row[2] ? row[2] : "?");
+	while ((row = mysql_fetch_row(res))) {
+		unsigned c = row[1] ? (unsigned)strtoul(row[1], NULL, 10) : 0;
+		if (c != ER_DUP_ENTRY) {
+			code = c;
+			snprintf(msg, sizeof msg, "%s", row[2] ? row[2] : "?");
+			break;
+		}
 	}
 	mysql_free_result(res);
-	return rc < 0 ? rc : failed(db, during, 0, "warnings beyond the duplicate keys");
+	return failed(db, during, code, msg);
 }
 
 /* Runs the INSERT IGNORE built in db->sql for rows rows: a row whose key

@@ -36,9 +36,9 @@ struct redis_conn *redis_conn_new(const struct ar_config *cfg, int extra_timeout
 void redis_conn_free(struct redis_conn *rc);
 
 /* While Redis stays down, the failure is logged again every repeat_ms
- * (default 1000: the responder, where requests keep failing), or never
- * again (0: the drain logs an outage once); either way the first success
- * after it says how long it lasted. */
+ * (default 1000: the responder, where requests keep failing; the drain
+ * uses 60000), or never again (0); either way the first success after it
+ * says how long it lasted. */
 void redis_conn_set_log_repeat(struct redis_conn *rc, double repeat_ms);
 
 /* "unix:/path" or "host:port", for log lines. */

@@ -1040,6 +1040,35 @@ static void test_nul_inside_body(void **state)
 	expect_body_rejected_len("NUL after null", after_null, sizeof after_null - 1, NULL);
 }
 
+/* "nested at most DRAIN_JSON_DEPTH_MAX deep": MariaDB's JSON check refuses
+ * 32 levels and would fail the batch for ever; brackets inside strings do
+ * not count. The order object itself is level 1. */
+static void test_nesting_depth(void **state)
+{
+	struct strbuf body = STRBUF_INIT;
+	struct drain_order o;
+	int extra = DRAIN_JSON_DEPTH_MAX - 1; /* arrays inside the object */
+
+	(void)state;
+	for (int round = 0; round < 2; round++, extra++) {
+		strbuf_reset(&body);
+		strbuf_puts(&body, "{\"order_id\":\"" ID "\",\"status\":\"created\",\"items\":" ITEMS2
+		                   ",\"x\":\"[[[[[[[[[[{{{{{{{{{{\",\"deep\":");
+		for (int i = 0; i < extra; i++)
+			strbuf_putc(&body, '[');
+		for (int i = 0; i < extra; i++)
+			strbuf_putc(&body, ']');
+		strbuf_puts(&body, ",\"created_at\":\"" AT "\"}");
+		if (round == 0) {
+			expect_body_ok(body.data, &o);
+			drain_order_free(&o);
+		} else {
+			expect_body_rejected(body.data, "nested");
+		}
+	}
+	strbuf_free(&body);
+}
+
 /* "NULL-safe" (STYLE.md: a matching NULL-safe _free). */
 static void test_free_null(void **state)
 {
@@ -1050,6 +1079,7 @@ static void test_free_null(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_nesting_depth),
 	    cmocka_unit_test(test_valid_entry),
 	    cmocka_unit_test(test_lengths_not_nul),
 	    cmocka_unit_test(test_order_write_json),
