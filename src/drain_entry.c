@@ -157,32 +157,6 @@ static int parse_body(json_t *root, struct drain_order *o, char why[DRAIN_WHY_MA
 	return 0;
 }
 
-/* 1 if the JSON text nests deeper than max ([ and { outside strings).
- * MariaDB's JSON check refuses a body nested 32 deep, which would fail the
- * whole batch for ever: such an entry is not one of ours (3 levels). */
-static int nests_deeper_than(const char *s, size_t len, int max)
-{
-	int depth = 0, in_string = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		if (in_string) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_string = 0;
-		} else if (c == '"') {
-			in_string = 1;
-		} else if (c == '[' || c == '{') {
-			if (++depth > max)
-				return 1;
-		} else if (c == ']' || c == '}') {
-			depth--;
-		}
-	}
-	return 0;
-}
-
 int drain_entry_parse(const char *stream_id, size_t id_len, const struct drain_field *fields,
                       size_t n, struct drain_order *out, char why[DRAIN_WHY_MAX])
 {
@@ -210,7 +184,9 @@ int drain_entry_parse(const char *stream_id, size_t id_len, const struct drain_f
 	/* jansson stops at a NUL after a value and calls the rest fine. */
 	if (memchr(body->value, '\0', body->value_len))
 		return fail(why, "order is not JSON: a NUL byte");
-	if (nests_deeper_than(body->value, body->value_len, DRAIN_JSON_DEPTH_MAX))
+	/* MariaDB's JSON check refuses 32 levels and would fail the batch for
+	 * ever: such an entry is not one of ours (3 levels). */
+	if (order_json_depth(body->value, body->value_len) > DRAIN_JSON_DEPTH_MAX)
 		return fail(why, "order is not JSON of ours: nested deeper than %d",
 		            DRAIN_JSON_DEPTH_MAX);
 	root = json_loadb(body->value, body->value_len, JSON_REJECT_DUPLICATES, &jerr);

@@ -65,8 +65,7 @@ static int utf8_is_valid(const char *str, size_t len)
 	return 1;
 }
 
-/* The deepest nesting of arrays and objects in a JSON text, strings skipped. */
-static size_t json_depth(const char *s, size_t len)
+size_t order_json_depth(const char *s, size_t len)
 {
 	size_t depth = 0, deepest = 0;
 	int in_string = 0;
@@ -195,7 +194,7 @@ enum order_parse_status order_parse_json(const char *body, size_t len, struct or
 	json_t *root;
 
 	input_init(in);
-	if (json_depth(body, len) > ORDER_JSON_MAX_DEPTH) {
+	if (order_json_depth(body, len) > ORDER_JSON_MAX_DEPTH) {
 		snprintf(in->why, sizeof in->why, "JSON nested deeper than %d", ORDER_JSON_MAX_DEPTH);
 		return ORDER_BAD_SYNTAX;
 	}

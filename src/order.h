@@ -45,6 +45,10 @@ struct order_input {
 /* 1 if s is a valid SKU: ^[A-Za-z0-9._-]{1,64}$. */
 int order_sku_is_valid(const char *s, size_t len);
 
+/* The deepest nesting of arrays and objects in a JSON text, strings
+ * skipped (checked before a parser recurses into it). */
+size_t order_json_depth(const char *s, size_t len);
+
 /* Parses an application/json body (UTF-8, nesting <= 32). Fills in.
  * Returns ORDER_PARSED or ORDER_BAD_SYNTAX; free in with order_input_free
  * either way. */
