@@ -45,6 +45,7 @@ struct drain {
 	enum batch_state state;
 	struct drain_order *orders; /* [cfg->drain_batch] */
 	size_t n_orders;
+	unsigned char *refused;     /* [i]: orders[i] is a dead letter now */
 	char (*ack_ids)[DRAIN_STREAM_ID_MAX + 1]; /* orders + entries gone */
 	size_t n_ack;
 
@@ -81,6 +82,7 @@ struct drain *drain_new(const struct ar_config *cfg, const char *consumer)
 	d->read_own_pending = 1;
 	strcpy(d->claim_cursor, "0-0");
 	d->orders = xcalloc(batch, sizeof *d->orders);
+	d->refused = xcalloc(batch, 1);
 	d->ack_ids = xcalloc(batch, sizeof *d->ack_ids);
 	d->argv = xcalloc(6 + 2 * batch, sizeof *d->argv);
 	d->argvlen = xcalloc(6 + 2 * batch, sizeof *d->argvlen);
@@ -105,6 +107,7 @@ void drain_free(struct drain *d)
 	redis_conn_free(d->rc);
 	orderdb_free(d->db);
 	free(d->orders);
+	free(d->refused);
 	free(d->ack_ids);
 	free(d->argv);
 	free(d->argvlen);
@@ -198,47 +201,81 @@ static void copy_id(char out[DRAIN_STREAM_ID_MAX + 1], const redisReply *r)
 	out[n] = '\0';
 }
 
-/* Copies an entry that is not an order to the dead-letter stream, with the
- * reason, and acknowledges it (lua/drain_dead.lua). Its first
- * DEAD_FIELDS_MAX fields and values only: Lua's unpack stops at about 8000
- * values, and an entry that can never be dead-lettered would stop the
- * drain. */
-static int send_to_dead_letters(struct drain *d, const redisReply *id, const redisReply *fields,
-                                const char *why)
+/* Copies entry id with its fields and values fv[0..n_fv) to the
+ * dead-letter stream, with the reason, and acknowledges it
+ * (lua/drain_dead.lua). Returns 1 when sent, 0 when it was not pending any
+ * more (sent before), -1 when Redis failed (logged). */
+static int dead_letter(struct drain *d, const char *id, size_t id_len, const char *reason,
+                       size_t n_fv, const char *const *fv, const size_t *fv_len)
 {
-	char reason[DRAIN_WHY_MAX + 64];
-	size_t nf = fields->elements > 2 * DEAD_FIELDS_MAX ? 2 * DEAD_FIELDS_MAX : fields->elements;
-	size_t argc = 3 + 2 + 3 + nf;
+	size_t argc = 3 + 2 + 3 + n_fv, a = 3;
 	const char **argv = xcalloc(argc, sizeof *argv);
 	size_t *argvlen = xcalloc(argc, sizeof *argvlen);
 	redisReply *r;
-	size_t a = 3;
 
 	argv[a] = d->stream_key, argvlen[a++] = strlen(d->stream_key);
 	argv[a] = d->dead_key, argvlen[a++] = strlen(d->dead_key);
 	argv[a] = DRAIN_GROUP, argvlen[a++] = strlen(DRAIN_GROUP);
-	argv[a] = id->str, argvlen[a++] = id->len;
-	if (nf < fields->elements)
-		snprintf(reason, sizeof reason, "%s (first %d of %zu fields kept)", why,
-		         DEAD_FIELDS_MAX, fields->elements / 2);
-	else
-		snprintf(reason, sizeof reason, "%s", why);
+	argv[a] = id, argvlen[a++] = id_len;
 	argv[a] = reason, argvlen[a++] = strlen(reason);
-	for (size_t i = 0; i < nf; i++) {
-		const redisReply *f = fields->element[i];
-		argv[a] = f->type == REDIS_REPLY_STRING ? f->str : "";
-		argvlen[a++] = f->type == REDIS_REPLY_STRING ? f->len : 0;
-	}
+	for (size_t i = 0; i < n_fv; i++)
+		argv[a] = fv[i], argvlen[a++] = fv_len[i];
 	enum redis_status s = redis_conn_eval(d->rc, SCRIPT_DEAD, 2, (int)a, argv, argvlen, &r);
 	free(argv);
 	free(argvlen);
 	if (s != REDIS_STATUS_OK)
 		return -1;
+	int sent = r->type != REDIS_REPLY_NIL;
 	freeReplyObject(r);
+	if (sent)
+		d->stats.dead++;
+	return sent;
+}
+
+/* An entry that is not an order: its first DEAD_FIELDS_MAX fields and
+ * values go with it (Lua's unpack stops at about 8000 values, and an entry
+ * that can never be dead-lettered would stop the drain). */
+static int send_entry_to_dead_letters(struct drain *d, const redisReply *id,
+                                      const redisReply *fields, const char *why)
+{
+	char reason[DRAIN_WHY_MAX + 64];
+	size_t nf = fields->elements > 2 * DEAD_FIELDS_MAX ? 2 * DEAD_FIELDS_MAX : fields->elements;
+	const char *fv[2 * DEAD_FIELDS_MAX];
+	size_t fv_len[2 * DEAD_FIELDS_MAX];
+
+	if (nf < fields->elements)
+		snprintf(reason, sizeof reason, "%s (first %d of %zu fields kept)", why,
+		         DEAD_FIELDS_MAX, fields->elements / 2);
+	else
+		snprintf(reason, sizeof reason, "%s", why);
+	for (size_t i = 0; i < nf; i++) {
+		const redisReply *f = fields->element[i];
+		fv[i] = f->type == REDIS_REPLY_STRING ? f->str : "";
+		fv_len[i] = f->type == REDIS_REPLY_STRING ? f->len : 0;
+	}
+	if (dead_letter(d, id->str, id->len, reason, nf, fv, fv_len) < 0)
+		return -1;
 	log_warn("stream %s: entry %.*s is not an order (%s); moved to %s", d->stream_key,
 	         (int)id->len, id->str, why, d->dead_key);
-	d->stats.dead++;
 	return 0;
+}
+
+/* An order the database refuses (its fields as antireplay-fcgi wrote
+ * them: order_id and order). */
+static int send_order_to_dead_letters(struct drain *d, const struct drain_order *o,
+                                      const char *refusal)
+{
+	char reason[ORDERDB_REFUSAL_MAX + 32];
+	const char *fv[] = {"order_id", o->order_id, "order", o->body};
+	size_t fv_len[] = {8, strlen(o->order_id), 5, o->body_len};
+	int sent;
+
+	snprintf(reason, sizeof reason, "refused by the database: %s", refusal);
+	sent = dead_letter(d, o->stream_id, strlen(o->stream_id), reason, 4, fv, fv_len);
+	if (sent > 0)
+		log_warn("stream %s: order %s (entry %s) %s; moved to %s", d->stream_key, o->order_id,
+		         o->stream_id, reason, d->dead_key);
+	return sent < 0 ? -1 : 0;
 }
 
 /* One entry [id, [field, value, ...]] (or [id, nil]: deleted while pending)
@@ -274,7 +311,7 @@ static int take_entry(struct drain *d, const redisReply *e)
 	rc = drain_entry_parse(id->str, id->len, fields, n, &d->orders[d->n_orders], why);
 	free(fields);
 	if (rc < 0)
-		return send_to_dead_letters(d, id, kv, why);
+		return send_entry_to_dead_letters(d, id, kv, why);
 	copy_id(d->ack_ids[d->n_ack++], id);
 	d->n_orders++;
 	return 0;
@@ -442,10 +479,97 @@ static int acknowledge(struct drain *d)
 	return 0;
 }
 
+static void count_committed(struct drain *d, size_t n, size_t inserted)
+{
+	d->stats.persisted += inserted;
+	d->stats.redelivered += n - inserted;
+	d->stats.batches++;
+	log_debug("batch: %zu orders, %zu new, %zu in the database already", n, inserted,
+	          n - inserted);
+}
+
+static int write_orders(struct drain *d, size_t lo, size_t hi);
+
+/* orders[i], refused on its own: its own data is at fault only if the
+ * database takes an order known to be good (orderdb_probe); then it goes
+ * to the dead letters. Else the tables refuse every order (an outage,
+ * logged by orderdb): it stays in the batch, tried again later. */
+static int refuse_order(struct drain *d, size_t i)
+{
+	char refusal[ORDERDB_REFUSAL_MAX];
+
+	snprintf(refusal, sizeof refusal, "%s", orderdb_refusal(d->db));
+	if (orderdb_probe(d->db) != ORDERDB_COMMITTED)
+		return -1;
+	if (send_order_to_dead_letters(d, &d->orders[i], refusal) < 0) {
+		redis_failed(d);
+		return -1;
+	}
+	d->refused[i] = 1;
+	return 0;
+}
+
+/* orders[lo..hi) were refused together: each half on its own, down to the
+ * order at fault (a batch of 100 with one such order: 14 transactions). */
+static int write_halves(struct drain *d, size_t lo, size_t hi)
+{
+	size_t mid = lo + (hi - lo) / 2;
+
+	if (hi - lo == 1)
+		return refuse_order(d, lo);
+	if (write_orders(d, lo, mid) < 0)
+		return -1;
+	return write_orders(d, mid, hi);
+}
+
+/* orders[lo..hi) in one transaction, or, when the database refuses their
+ * data, in halves. 0 when every order is committed or a dead letter, -1
+ * when the database or Redis failed: try again later. */
+static int write_orders(struct drain *d, size_t lo, size_t hi)
+{
+	size_t inserted;
+
+	switch (orderdb_write(d->db, d->orders + lo, hi - lo, &inserted)) {
+	case ORDERDB_COMMITTED:
+		count_committed(d, hi - lo, inserted);
+		return 0;
+	case ORDERDB_REFUSED:
+		return write_halves(d, lo, hi);
+	case ORDERDB_FAILED:
+		break;
+	}
+	return -1;
+}
+
+/* Takes the dead letters out of the batch (acknowledged already; their
+ * hashes keep no TTL: the order is still readable by its id). */
+static void drop_refused(struct drain *d)
+{
+	size_t kept = 0, kept_ids = 0;
+
+	for (size_t i = 0; i < d->n_orders; i++) {
+		if (!d->refused[i]) {
+			if (kept != i)
+				d->orders[kept] = d->orders[i];
+			kept++;
+			continue;
+		}
+		for (size_t a = 0; a < d->n_ack; a++)
+			if (strcmp(d->ack_ids[a], d->orders[i].stream_id) == 0)
+				d->ack_ids[a][0] = '\0';
+		drain_order_free(&d->orders[i]);
+		d->refused[i] = 0;
+	}
+	for (size_t a = 0; a < d->n_ack; a++)
+		if (d->ack_ids[a][0] && kept_ids++ != a)
+			memcpy(d->ack_ids[kept_ids - 1], d->ack_ids[a], sizeof d->ack_ids[a]);
+	d->n_orders = kept;
+	d->n_ack = kept_ids;
+}
+
 enum drain_step_result drain_step(struct drain *d)
 {
 	enum drain_step_result res;
-	size_t inserted;
 
 	if (d->state == BATCH_EMPTY) {
 		res = read_batch(d);
@@ -454,13 +578,10 @@ enum drain_step_result drain_step(struct drain *d)
 		d->state = BATCH_READ;
 	}
 	if (d->state == BATCH_READ) {
-		if (orderdb_write(d->db, d->orders, d->n_orders, &inserted) < 0)
+		int rc = write_orders(d, 0, d->n_orders);
+		drop_refused(d);
+		if (rc < 0)
 			return DRAIN_FAILED;
-		d->stats.persisted += inserted;
-		d->stats.redelivered += d->n_orders - inserted;
-		d->stats.batches++;
-		log_debug("batch: %zu entries, %zu orders new, %zu in the database already",
-		          d->n_ack, inserted, d->n_orders - inserted);
 		d->state = BATCH_COMMITTED;
 	}
 	if (acknowledge(d) < 0)

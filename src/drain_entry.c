@@ -205,6 +205,17 @@ int drain_entry_parse(const char *stream_id, size_t id_len, const struct drain_f
 	return 0;
 }
 
+void drain_order_copy(struct drain_order *dst, const struct drain_order *src)
+{
+	*dst = *src;
+	if (src->customer) {
+		dst->customer = xmalloc(src->customer_len + 1);
+		memcpy(dst->customer, src->customer, src->customer_len + 1);
+	}
+	dst->body = xmalloc(src->body_len + 1);
+	memcpy(dst->body, src->body, src->body_len + 1);
+}
+
 void drain_order_free(struct drain_order *o)
 {
 	if (!o)

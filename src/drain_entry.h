@@ -59,6 +59,9 @@ struct drain_order {
 int drain_entry_parse(const char *stream_id, size_t id_len, const struct drain_field *fields,
                       size_t n, struct drain_order *out, char why[DRAIN_WHY_MAX]);
 
+/* dst = a deep copy of src (dst holds nothing to free before). */
+void drain_order_copy(struct drain_order *dst, const struct drain_order *src);
+
 /* Frees what out owns; NULL-safe, may be called twice. */
 void drain_order_free(struct drain_order *o);
 

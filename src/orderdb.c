@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <mysql.h>
 #include <mysqld_error.h>
@@ -16,6 +17,8 @@
 
 /* While MariaDB keeps failing, a line at warn this often. */
 #define REMINDER_MS 60000.0
+/* The probe's order_id: never a token (tokens are version 4 UUIDs). */
+#define PROBE_ORDER_ID "00000000-0000-0000-0000-000000000000"
 
 extern const struct ar_script ar_sql_table[];
 extern const unsigned ar_sql_count;
@@ -36,6 +39,11 @@ struct orderdb {
 	double reminded_ms;     /* when it was last logged */
 	unsigned long failures; /* attempts failed in this outage */
 	int writing;            /* in orderdb_write (which the caller retries) */
+	int probing;            /* in orderdb_probe: a refusal is an outage */
+	int refused;            /* the last failure was a refusal of the data */
+	char refusal[ORDERDB_REFUSAL_MAX]; /* why, for orderdb_refusal */
+	struct drain_order probe; /* the last order committed, as PROBE_ORDER_ID */
+	int has_probe;
 	struct strbuf sql;      /* the statement being built, reused */
 };
 
@@ -64,6 +72,7 @@ void orderdb_free(struct orderdb *db)
 	if (!db)
 		return;
 	disconnect(db);
+	drain_order_free(&db->probe);
 	strbuf_free(&db->sql);
 	free(db);
 }
@@ -71,6 +80,31 @@ void orderdb_free(struct orderdb *db)
 const char *orderdb_where(const struct orderdb *db)
 {
 	return db->where;
+}
+
+/* Errors about the values of the rows, which the same batch meets again:
+ * the server is fine, the data is not (for it). */
+static int is_refusal(unsigned err)
+{
+	switch (err) {
+	case ER_BAD_NULL_ERROR:                  /* 1048 */
+	case ER_DUP_ENTRY:                       /* 1062: not of the primary key */
+	case ER_NET_PACKET_TOO_LARGE:            /* 1153: over max_allowed_packet */
+	case ER_NO_REFERENCED_ROW:               /* 1216 */
+	case ER_WARN_NULL_TO_NOTNULL:            /* 1263 */
+	case ER_WARN_DATA_OUT_OF_RANGE:          /* 1264 */
+	case WARN_DATA_TRUNCATED:                /* 1265 */
+	case ER_TRUNCATED_WRONG_VALUE:           /* 1292 */
+	case ER_INVALID_CHARACTER_STRING:        /* 1300 */
+	case ER_TRUNCATED_WRONG_VALUE_FOR_FIELD: /* 1366 */
+	case ER_DATA_TOO_LONG:                   /* 1406 */
+	case ER_NO_REFERENCED_ROW_2:             /* 1452: a foreign key of the shop's */
+	case ER_SIGNAL_EXCEPTION:                /* 1644: a trigger's SIGNAL */
+	case ER_CONSTRAINT_FAILED:               /* 4025: a CHECK, JSON_VALID included */
+		return 1;
+	default:
+		return err >= ER_JSON_BAD_CHR && err <= ER_JSON_PATH_EMPTY; /* 4035-4051 */
+	}
 }
 
 /* Logs the failure of `during` the first time in an outage, then a reminder
@@ -82,15 +116,28 @@ static int failed(struct orderdb *db, const char *during, unsigned err, const ch
 {
 	double now = util_now_ms();
 
+	if (is_refusal(err) && !db->probing) {
+		/* Not an outage: the caller finds the order it is about. */
+		db->refused = 1;
+		snprintf(db->refusal, sizeof db->refusal, "%s: error %u: %s", during, err, msg);
+		log_debug("mariadb %s: %s refused: %s (error %u)", db->where, during, msg, err);
+		disconnect(db);
+		return -1;
+	}
 	db->failures++;
 	if (db->down_since_ms == 0) {
 		db->down_since_ms = now;
 		db->reminded_ms = now;
-		log_error("mariadb %s (database %s, user %s): %s failed: %s (error %u)%s", db->where,
-		          db->cfg->db_name, db->cfg->db_user, during, msg, err,
-		          db->writing ? "; retrying the same batch until it commits, nothing is "
-		                        "acknowledged before"
-		                      : "");
+		log_error("mariadb %s (database %s, user %s): %s%s failed: %s (error %u)%s", db->where,
+		          db->cfg->db_name, db->cfg->db_user,
+		          db->probing ? "an order known to be good (the probe), " : "", during, msg,
+		          err,
+		          db->probing && is_refusal(err)
+		              ? "; the tables refuse every order (were they changed?), retrying "
+		                "until they take one again"
+		          : db->writing ? "; retrying the same batch until it commits, nothing is "
+		                          "acknowledged before"
+		                        : "");
 	} else if (now - db->reminded_ms >= REMINDER_MS) {
 		db->reminded_ms = now;
 		log_warn("mariadb %s: still failing after %.0f s and %lu attempts: %s failed: %s "
@@ -212,40 +259,54 @@ static void build_lines_insert(struct orderdb *db, const struct drain_order *o, 
 	}
 }
 
-/* Fails the batch with the first warning of the last statement that is
- * not a duplicate key (SHOW WARNINGS lists max_error_count of them, which
- * the session raises above any batch's rows), or a plain reason. Always
- * ends in failed(): the connection, and with it the open transaction,
- * goes; a retry must never START TRANSACTION on top of it (that would
- * commit the half-done batch). */
-static int other_warning(struct orderdb *db, const char *during)
+/* A warning of INSERT IGNORE that only says the row was there: a
+ * duplicate of its primary key. A duplicate of another unique key (an
+ * index of the shop's) skips a new row: a refusal. MariaDB says "for key
+ * 'PRIMARY'", MySQL 8 "for key 'orders.PRIMARY'". */
+static int is_redelivery(unsigned code, const char *msg)
+{
+	return code == ER_DUP_ENTRY && msg && strstr(msg, "PRIMARY'") != NULL;
+}
+
+/* The last statement skipped `skipped` rows with warnings: each must be a
+ * redelivery (SHOW WARNINGS lists max_error_count of them, which the
+ * session raises above any batch's rows), since IGNORE also skips a row a
+ * CHECK, a foreign key or a unique index refuses, with a warning of its
+ * own. Else fails the batch with the first other warning, always through
+ * failed(): the connection, and with it the open transaction, goes; a
+ * retry must never START TRANSACTION on top of it (that would commit the
+ * half-done batch). */
+static int check_warnings(struct orderdb *db, const char *during, size_t skipped)
 {
 	MYSQL_RES *res;
 	MYSQL_ROW row;
 	unsigned code = 0;
-	char msg[256] = "more warnings than rows skipped as duplicates";
+	size_t redeliveries = 0;
+	char msg[256] = "more warnings than rows skipped as redelivered";
 
 	if (mysql_real_query(db->conn, "SHOW WARNINGS", 13) != 0 ||
 	    !(res = mysql_store_result(db->conn)))
 		return failed_conn(db, during);
 	while ((row = mysql_fetch_row(res))) {
 		unsigned c = row[1] ? (unsigned)strtoul(row[1], NULL, 10) : 0;
-		if (c != ER_DUP_ENTRY) {
+		if (!is_redelivery(c, row[2])) {
 			code = c;
 			snprintf(msg, sizeof msg, "%s", row[2] ? row[2] : "?");
 			break;
 		}
+		redeliveries++;
 	}
 	mysql_free_result(res);
+	if (code == 0 && redeliveries == skipped)
+		return 0;
 	return failed(db, during, code, msg);
 }
 
 /* Runs the INSERT IGNORE built in db->sql for rows rows: a row whose key
  * is there already is skipped with warning 1062, and needs the INSERT
  * privilege only (ON DUPLICATE KEY UPDATE needs UPDATE too). IGNORE turns
- * other errors into warnings as well (none can happen to rows checked by
- * drain_entry, but never silently): each skipped row must account for
- * exactly one warning, or the batch fails. *added: the rows inserted. */
+ * other errors into warnings as well (a value that does not fit, a CHECK),
+ * never accepted silently: check_warnings. *added: the rows inserted. */
 static int insert_ignore(struct orderdb *db, const char *during, size_t rows, size_t *added)
 {
 	my_ulonglong affected;
@@ -254,13 +315,15 @@ static int insert_ignore(struct orderdb *db, const char *during, size_t rows, si
 		return -1;
 	affected = mysql_affected_rows(db->conn);
 	if (affected > rows || mysql_warning_count(db->conn) != rows - affected)
-		return other_warning(db, during);
+		return check_warnings(db, during, (size_t)-1); /* fails: counts differ */
+	if (affected < rows && check_warnings(db, during, rows - (size_t)affected) < 0)
+		return -1;
 	*added = (size_t)affected;
 	return 0;
 }
 
 static int write_batch(struct orderdb *db, const struct drain_order *orders, size_t n,
-                       size_t *inserted)
+                       size_t *inserted, const char *end)
 {
 	size_t lines = 0, lines_added;
 
@@ -276,23 +339,77 @@ static int write_batch(struct orderdb *db, const struct drain_order *orders, siz
 	build_lines_insert(db, orders, n);
 	if (insert_ignore(db, "INSERT INTO order_lines", lines, &lines_added) < 0)
 		return -1;
-	if (query(db, "COMMIT", "COMMIT", 6) < 0)
+	if (query(db, end, end, strlen(end)) < 0)
 		return -1;
 	return 0;
 }
 
-int orderdb_write(struct orderdb *db, const struct drain_order *orders, size_t n,
-                  size_t *inserted)
+/* The last order committed becomes the probe. */
+static void keep_as_probe(struct orderdb *db, const struct drain_order *o)
+{
+	drain_order_free(&db->probe);
+	drain_order_copy(&db->probe, o);
+	memcpy(db->probe.order_id, PROBE_ORDER_ID, sizeof db->probe.order_id);
+	db->has_probe = 1;
+}
+
+enum orderdb_result orderdb_write(struct orderdb *db, const struct drain_order *orders,
+                                  size_t n, size_t *inserted)
 {
 	*inserted = 0;
 	if (n == 0)
-		return 0;
+		return ORDERDB_COMMITTED;
 	db->writing = 1;
-	int rc = write_batch(db, orders, n, inserted);
+	db->refused = 0;
+	int rc = write_batch(db, orders, n, inserted, "COMMIT");
 	db->writing = 0;
-	if (rc == 0)
-		succeeded(db);
-	return rc;
+	if (rc < 0)
+		return db->refused ? ORDERDB_REFUSED : ORDERDB_FAILED;
+	succeeded(db);
+	keep_as_probe(db, &orders[n - 1]);
+	return ORDERDB_COMMITTED;
+}
+
+const char *orderdb_refusal(const struct orderdb *db)
+{
+	return db->refusal;
+}
+
+/* Before this process committed anything: an order like the API's. */
+static void make_up_probe(struct orderdb *db)
+{
+	static const char body[] = "{\"order_id\":\"" PROBE_ORDER_ID "\",\"status\":\"created\","
+	                           "\"items\":[{\"sku\":\"antireplay-probe\",\"qty\":1}]}";
+	struct drain_order *o = &db->probe;
+	time_t now = time(NULL);
+	struct tm tm;
+
+	memset(o, 0, sizeof *o);
+	memcpy(o->order_id, PROBE_ORDER_ID, sizeof o->order_id);
+	strcpy(o->stream_id, "0-0");
+	gmtime_r(&now, &tm);
+	strftime(o->created_at, sizeof o->created_at, "%Y-%m-%d %H:%M:%S.000", &tm);
+	o->body = xstrdup(body);
+	o->body_len = strlen(body);
+	strcpy(o->lines[0].sku, "antireplay-probe");
+	o->lines[0].qty = 1;
+	o->n_lines = 1;
+	db->has_probe = 1;
+}
+
+enum orderdb_result orderdb_probe(struct orderdb *db)
+{
+	size_t inserted;
+
+	if (!db->has_probe)
+		make_up_probe(db);
+	db->probing = 1;
+	int rc = write_batch(db, &db->probe, 1, &inserted, "ROLLBACK");
+	db->probing = 0;
+	if (rc < 0)
+		return ORDERDB_FAILED;
+	succeeded(db);
+	return ORDERDB_COMMITTED;
 }
 
 int orderdb_init_schema(struct orderdb *db)

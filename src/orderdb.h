@@ -20,13 +20,39 @@ void orderdb_free(struct orderdb *db);
 /* "unix:/path" or "host:port", for log lines. */
 const char *orderdb_where(const struct orderdb *db);
 
-/* Inserts orders[0..n) and their lines in one transaction. Returns 0 once
- * committed, with *inserted the orders that were new (the rest were there
- * already: delivered before), or -1 when anything failed (nothing of the
- * batch is in; logged): the caller tries the same batch again later. A
- * COMMIT whose answer was lost counts as failed: the retry finds the rows. */
-int orderdb_write(struct orderdb *db, const struct drain_order *orders, size_t n,
-                  size_t *inserted);
+enum orderdb_result {
+	ORDERDB_COMMITTED,
+	/* Down, busy or failing (restart, lost connection, lock wait, deadlock,
+	 * read-only, wrong credentials; logged once per outage): try the same
+	 * batch again later. */
+	ORDERDB_FAILED,
+	/* The database refused the data of the batch: a value its tables do not
+	 * take (too long, out of range, a CHECK, a foreign key, a trigger's
+	 * SIGNAL, a statement over max_allowed_packet). The same batch will be
+	 * refused again; orderdb_refusal says why. Not logged here. */
+	ORDERDB_REFUSED,
+};
+
+/* Inserts orders[0..n) and their lines in one transaction. COMMITTED with
+ * *inserted the orders that were new (the rest were there already:
+ * delivered before); else nothing of the batch is in. A COMMIT whose
+ * answer was lost counts as failed: the retry finds the rows. */
+enum orderdb_result orderdb_write(struct orderdb *db, const struct drain_order *orders,
+                                  size_t n, size_t *inserted);
+
+/* Why the last ORDERDB_REFUSED: "INSERT INTO orders: error 1406: Data too
+ * long for column 'customer' at row 1", at most ORDERDB_REFUSAL_MAX - 1
+ * bytes. */
+#define ORDERDB_REFUSAL_MAX 320
+const char *orderdb_refusal(const struct orderdb *db);
+
+/* Does the database take orders at all? Writes the last order committed
+ * by this process (or, before the first, a made-up one) under the nil
+ * UUID, then rolls back: COMMITTED means it took it, so an order refused
+ * alone is refused for its own data. Else FAILED, logged as an outage
+ * (when the probe itself is refused: every order is; were the tables
+ * changed?). */
+enum orderdb_result orderdb_probe(struct orderdb *db);
 
 /* Runs conf/mariadb/schema.sql (built in) on db_name: creates the tables
  * that are missing. 0, or -1 with the error logged. */

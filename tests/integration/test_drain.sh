@@ -24,6 +24,12 @@
 #   j) two drains at once under a stream of orders
 #   k) MariaDB killed and Redis restarted under a drain: it logs each
 #      outage once, stays up, and catches up
+#   l) the tables refuse one order (a CHECK added by the shop): it goes to
+#      the dead letters with MariaDB's reason, the rest of its batch goes
+#      in; then they refuse every order: nothing is dead-lettered, the
+#      drain says so once and catches up when the tables take orders again
+#   m) the scripts alone: drain_ack on a stream that is gone, drain_dead on
+#      an entry that is pending and on one that is not (sent before)
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/mariadb.sh"
@@ -248,6 +254,24 @@ check "f: the reasons" "order_id is not a UUID|order is not JSON" "$(ar_redis XR
 	ar:orders:dead - + | awk 'prev == "reason" { print } { prev = $0 }' | cut -d: -f1 |
 	tr '\n' '|' | sed 's/|$//')"
 check "f: logged once each" 2 "$(grep -c 'is not an order' "$AR_TMP/drain-c.log")"
+# An entry of 100 fields: its first 64 go with it (a Lua unpack limit).
+set -- XADD ar:orders '*'
+i=0
+while [ $i -lt 100 ]; do
+	i=$((i + 1))
+	set -- "$@" "f$i" "v$i"
+done
+ar_redis "$@" >/dev/null
+three_letters() {
+	[ "$(ar_redis XLEN ar:orders:dead)" = 3 ]
+}
+ar_wait_until 600 three_letters
+check "f: the entry of 100 fields is a dead letter" 3 "$(ar_redis XLEN ar:orders:dead)"
+letter=$(ar_redis XREVRANGE ar:orders:dead + - COUNT 1)
+check_contains "f: the reason says what was kept" "(first 64 of 100 fields kept)" "$letter"
+check "f: its id, source_id, reason and 64 fields" $((1 + 2 + 2 + 128)) "$(printf '%s\n' "$letter" | wc -l)"
+check_contains "f: up to the 64th" "$(printf 'f64\nv64')" "$letter"
+check "f: nothing pending" 0 "$(ar_group_field pending)"
 ar_stop_pid "$AR_DRAIN_PID"
 
 # --- g) kill -9 between read and commit ---------------------------------------------
@@ -373,4 +397,65 @@ ar_stop_pid "$J1"
 ar_stop_pid "$J2"
 check "Redis denied the app and the drains nothing since its restart (ACL LOG empty)" "" \
 	"$(ar_redis ACL LOG)"
+
+# --- l) the tables refuse an order, then every order ----------------------------------------------
+ar_sql "ALTER TABLE orders ADD CONSTRAINT no_mallory CHECK (customer IS NULL OR customer <> 'Mallory')"
+dead=$(ar_redis XLEN ar:orders:dead)
+api_order '{"items":[{"sku":"A","qty":1}],"customer":"Mallory"}'
+M=$(tail -n 1 "$AR_TMP/api.orders" | "$JQ" -r .order_id)
+M_BODY=$(tail -n 1 "$AR_TMP/api.orders")
+api_orders 3 # one batch with Mallory's: no drain runs
+ar_start_drain l
+L=$AR_DRAIN_PID
+ar_wait_until 600 ar_drained $(($(orders_made) - 1))
+check "l: the rest of the batch went in" $(($(orders_made) - 1)) "$(ar_rows)"
+check "l: not Mallory's order" 0 "$(ar_sql "SELECT COUNT(*) FROM orders WHERE order_id = '$M'")"
+check "l: nothing pending" 0 "$(ar_group_field pending)"
+check "l: one more dead letter" $((dead + 1)) "$(ar_redis XLEN ar:orders:dead)"
+letter=$(ar_redis XREVRANGE ar:orders:dead + - COUNT 1)
+field() {
+	printf '%s\n' "$letter" | awk -v f="$1" 'prev == f { print; exit } { prev = $0 }'
+}
+check "l: the dead letter is Mallory's order" "$M" "$(field order_id)"
+check "l: with the order JSON as the API returned it" "$M_BODY" "$(field order)"
+check_match "l: and MariaDB's reason" \
+	"^refused by the database: INSERT INTO orders: error 4025: .*no_mallory" "$(field reason)"
+check "l: logged once" 1 "$(grep -c "order $M .*refused by the database" "$AR_TMP/drain-l.log")"
+check "l: Mallory's order is still readable, with no TTL" -1 "$(ar_redis TTL "ar:order:$M")"
+# Every order refused now (a trigger): the tables changed, not the orders.
+ar_sql "CREATE TRIGGER closed BEFORE INSERT ON order_lines FOR EACH ROW
+	SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'the shop is closed'"
+api_orders 2
+ar_wait_until 600 grep -q 'the tables refuse every order' "$AR_TMP/drain-l.log"
+check "l: every order refused: the drain says so" 0 $?
+check "l: and dead-letters none" $((dead + 1)) "$(ar_redis XLEN ar:orders:dead)"
+check "l: neither acknowledged (pending + lag)" 2 \
+	$(($(ar_group_field pending) + $(ar_group_field lag)))
+ar_sql "DROP TRIGGER closed"
+ar_wait_until 600 ar_drained $(($(orders_made) - 1))
+check "l: once the tables take them, both go in" $(($(orders_made) - 1)) "$(ar_rows)"
+check "l: no dead letter added" $((dead + 1)) "$(ar_redis XLEN ar:orders:dead)"
+check "l: the outage logged once" 1 \
+	"$(grep -c ' error: mariadb .*the tables refuse every order' "$AR_TMP/drain-l.log")"
+check "l: and its end" 1 "$(grep -c 'mariadb .*working again' "$AR_TMP/drain-l.log")"
+ar_stop_pid "$L"
+
+# --- m) the scripts alone --------------------------------------------------------------------------
+ar_redis SET ar:m:order:1 x >/dev/null
+check "m: drain_ack on a stream that is gone: nothing acknowledged or trimmed" "$(printf '0\n0')" \
+	"$(ar_redis --eval "$top_srcdir/lua/drain_ack.lua" ar:m:orders ar:m:order:1 , \
+		antireplay-drain 60 1-0 2>&1)"
+check "m: and the order hash still gets its TTL" 60 "$(ar_redis TTL ar:m:order:1)"
+ar_redis XGROUP CREATE ar:m:orders g '$' MKSTREAM >/dev/null
+ar_redis XADD ar:m:orders 5-1 order_id x >/dev/null
+ar_redis XREADGROUP GROUP g c STREAMS ar:m:orders '>' >/dev/null
+send_dead() {
+	ar_redis --eval "$top_srcdir/lua/drain_dead.lua" ar:m:orders ar:m:dead , g 5-1 why order_id x
+}
+check_match "m: drain_dead on a pending entry: a dead letter" '^[0-9]+-[0-9]+$' "$(send_dead)"
+check "m: acknowledged" 0 "$(ar_redis XPENDING ar:m:orders g | head -n 1)"
+check "m: with its reason and fields" "$(printf 'source_id\n5-1\nreason\nwhy\norder_id\nx')" \
+	"$(ar_redis XRANGE ar:m:dead - + | tail -n +2)"
+check "m: sent again (not pending any more): nothing" "" "$(send_dead)"
+check "m: still one dead letter" 1 "$(ar_redis XLEN ar:m:dead)"
 ar_done
