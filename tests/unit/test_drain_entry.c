@@ -1069,6 +1069,34 @@ static void test_nesting_depth(void **state)
 	strbuf_free(&body);
 }
 
+/* A copy owns its own strings: it outlives the original. */
+static void test_copy(void **state)
+{
+	struct strbuf body = STRBUF_INIT;
+	struct entry e = {0};
+	struct drain_order o, copy;
+
+	(void)state;
+	put_body(&body, &good);
+	usual_entry(&e, ID, body.data, body.len);
+	expect_ok("good order", SID, &e, &o);
+	drain_order_copy(&copy, &o);
+	assert_ptr_not_equal(copy.body, o.body);
+	assert_ptr_not_equal(copy.customer, o.customer);
+	drain_order_free(&o);
+	assert_string_equal(copy.order_id, ID);
+	assert_string_equal(copy.stream_id, SID);
+	assert_int_equal(copy.body_len, body.len);
+	assert_memory_equal(copy.body, body.data, body.len + 1);
+	assert_int_equal(copy.customer_len, 3);
+	assert_memory_equal(copy.customer, "Ann", 4);
+	assert_int_equal(copy.n_lines, 2);
+	assert_line(&copy, 1, "b.2", 1000);
+	drain_order_free(&copy);
+	entry_clear(&e);
+	strbuf_free(&body);
+}
+
 /* "NULL-safe" (STYLE.md: a matching NULL-safe _free). */
 static void test_free_null(void **state)
 {
@@ -1112,6 +1140,7 @@ int main(void)
 	    cmocka_unit_test(test_stream_id_above_64_bits),
 	    cmocka_unit_test(test_nul_inside_body),
 	    cmocka_unit_test(test_free_null),
+	    cmocka_unit_test(test_copy),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
