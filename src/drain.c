@@ -45,7 +45,9 @@ struct drain {
 	enum batch_state state;
 	struct drain_order *orders; /* [cfg->drain_batch] */
 	size_t n_orders;
-	unsigned char *refused;     /* [i]: orders[i] is a dead letter now */
+	char **refusal;             /* [i]: why orders[i] was refused on its own (owned) */
+	unsigned char *dead;        /* [i]: orders[i] is a dead letter now */
+	int pass_committed;         /* a part of the batch went in during this pass */
 	char (*ack_ids)[DRAIN_STREAM_ID_MAX + 1]; /* orders + entries gone */
 	size_t n_ack;
 
@@ -82,7 +84,8 @@ struct drain *drain_new(const struct ar_config *cfg, const char *consumer)
 	d->read_own_pending = 1;
 	strcpy(d->claim_cursor, "0-0");
 	d->orders = xcalloc(batch, sizeof *d->orders);
-	d->refused = xcalloc(batch, 1);
+	d->refusal = xcalloc(batch, sizeof *d->refusal);
+	d->dead = xcalloc(batch, 1);
 	d->ack_ids = xcalloc(batch, sizeof *d->ack_ids);
 	d->argv = xcalloc(6 + 2 * batch, sizeof *d->argv);
 	d->argvlen = xcalloc(6 + 2 * batch, sizeof *d->argvlen);
@@ -107,7 +110,8 @@ void drain_free(struct drain *d)
 	redis_conn_free(d->rc);
 	orderdb_free(d->db);
 	free(d->orders);
-	free(d->refused);
+	free(d->refusal);
+	free(d->dead);
 	free(d->ack_ids);
 	free(d->argv);
 	free(d->argvlen);
@@ -253,11 +257,11 @@ static int send_entry_to_dead_letters(struct drain *d, const redisReply *id,
 		fv[i] = f->type == REDIS_REPLY_STRING ? f->str : "";
 		fv_len[i] = f->type == REDIS_REPLY_STRING ? f->len : 0;
 	}
-	if (dead_letter(d, id->str, id->len, reason, nf, fv, fv_len) < 0)
-		return -1;
-	log_warn("stream %s: entry %.*s is not an order (%s); moved to %s", d->stream_key,
-	         (int)id->len, id->str, why, d->dead_key);
-	return 0;
+	int sent = dead_letter(d, id->str, id->len, reason, nf, fv, fv_len);
+	if (sent > 0)
+		log_warn("stream %s: entry %.*s is not an order (%s); moved to %s", d->stream_key,
+		         (int)id->len, id->str, why, d->dead_key);
+	return sent < 0 ? -1 : 0;
 }
 
 /* An order the database refuses (its fields as antireplay-fcgi wrote
@@ -488,67 +492,72 @@ static void count_committed(struct drain *d, size_t n, size_t inserted)
 	          n - inserted);
 }
 
-static int write_orders(struct drain *d, size_t lo, size_t hi);
-
-/* orders[i], refused on its own: its own data is at fault only if the
- * database takes an order known to be good (orderdb_probe); then it goes
- * to the dead letters. Else the tables refuse every order (an outage,
- * logged by orderdb): it stays in the batch, tried again later. */
-static int refuse_order(struct drain *d, size_t i)
-{
-	char refusal[ORDERDB_REFUSAL_MAX];
-
-	snprintf(refusal, sizeof refusal, "%s", orderdb_refusal(d->db));
-	if (orderdb_probe(d->db) != ORDERDB_COMMITTED)
-		return -1;
-	if (send_order_to_dead_letters(d, &d->orders[i], refusal) < 0) {
-		redis_failed(d);
-		return -1;
-	}
-	d->refused[i] = 1;
-	return 0;
-}
-
-/* orders[lo..hi) were refused together: each half on its own, down to the
- * order at fault (a batch of 100 with one such order: 14 transactions). */
-static int write_halves(struct drain *d, size_t lo, size_t hi)
-{
-	size_t mid = lo + (hi - lo) / 2;
-
-	if (hi - lo == 1)
-		return refuse_order(d, lo);
-	if (write_orders(d, lo, mid) < 0)
-		return -1;
-	return write_orders(d, mid, hi);
-}
-
-/* orders[lo..hi) in one transaction, or, when the database refuses their
- * data, in halves. 0 when every order is committed or a dead letter, -1
- * when the database or Redis failed: try again later. */
+/* orders[lo..hi) in one transaction; when the database refuses their
+ * data, each half on its own, down to single orders: one refused alone is
+ * a suspect (d->refusal[i]), and the other halves still go in (one bad
+ * order in 100: 13 to 15 transactions). 0, or -1 when the database
+ * failed: the batch is tried again later. */
 static int write_orders(struct drain *d, size_t lo, size_t hi)
 {
-	size_t inserted;
+	size_t inserted, mid = lo + (hi - lo) / 2;
 
 	switch (orderdb_write(d->db, d->orders + lo, hi - lo, &inserted)) {
 	case ORDERDB_COMMITTED:
 		count_committed(d, hi - lo, inserted);
+		d->pass_committed = 1;
 		return 0;
 	case ORDERDB_REFUSED:
-		return write_halves(d, lo, hi);
+		if (hi - lo == 1) {
+			d->refusal[lo] = xstrdup(orderdb_refusal(d->db));
+			return 0;
+		}
+		if (write_orders(d, lo, mid) < 0)
+			return -1;
+		return write_orders(d, mid, hi);
 	case ORDERDB_FAILED:
 		break;
 	}
 	return -1;
 }
 
+/* The suspects' own data is at fault if the tables take orders at all:
+ * another part of the batch went in during this pass, or the probe does
+ * (orderdb_probe). Then they go to the dead letters. If not, the tables
+ * refuse every order (a change of the shop's: an outage, logged by
+ * orderdb) and they stay in the batch. */
+static int send_suspects(struct drain *d)
+{
+	size_t suspects = 0;
+
+	for (size_t i = 0; i < d->n_orders; i++)
+		suspects += d->refusal[i] != NULL;
+	if (suspects == 0)
+		return 0;
+	if (!d->pass_committed && orderdb_probe(d->db) != ORDERDB_COMMITTED)
+		return -1;
+	for (size_t i = 0; i < d->n_orders; i++) {
+		if (!d->refusal[i])
+			continue;
+		if (send_order_to_dead_letters(d, &d->orders[i], d->refusal[i]) < 0) {
+			redis_failed(d);
+			return -1;
+		}
+		d->dead[i] = 1;
+	}
+	return 0;
+}
+
 /* Takes the dead letters out of the batch (acknowledged already; their
- * hashes keep no TTL: the order is still readable by its id). */
-static void drop_refused(struct drain *d)
+ * hashes keep no TTL: the order is still readable by its id), and forgets
+ * the pass's suspects. */
+static void drop_dead(struct drain *d)
 {
 	size_t kept = 0, kept_ids = 0;
 
 	for (size_t i = 0; i < d->n_orders; i++) {
-		if (!d->refused[i]) {
+		free(d->refusal[i]);
+		d->refusal[i] = NULL;
+		if (!d->dead[i]) {
 			if (kept != i)
 				d->orders[kept] = d->orders[i];
 			kept++;
@@ -558,13 +567,24 @@ static void drop_refused(struct drain *d)
 			if (strcmp(d->ack_ids[a], d->orders[i].stream_id) == 0)
 				d->ack_ids[a][0] = '\0';
 		drain_order_free(&d->orders[i]);
-		d->refused[i] = 0;
+		d->dead[i] = 0;
 	}
 	for (size_t a = 0; a < d->n_ack; a++)
 		if (d->ack_ids[a][0] && kept_ids++ != a)
 			memcpy(d->ack_ids[kept_ids - 1], d->ack_ids[a], sizeof d->ack_ids[a]);
 	d->n_orders = kept;
 	d->n_ack = kept_ids;
+}
+
+/* The batch into the database, its refused orders into the dead letters. */
+static int write_batch(struct drain *d)
+{
+	d->pass_committed = 0;
+	int rc = write_orders(d, 0, d->n_orders);
+	if (rc == 0)
+		rc = send_suspects(d);
+	drop_dead(d);
+	return rc;
 }
 
 enum drain_step_result drain_step(struct drain *d)
@@ -578,9 +598,7 @@ enum drain_step_result drain_step(struct drain *d)
 		d->state = BATCH_READ;
 	}
 	if (d->state == BATCH_READ) {
-		int rc = write_orders(d, 0, d->n_orders);
-		drop_refused(d);
-		if (rc < 0)
+		if (write_batch(d) < 0)
 			return DRAIN_FAILED;
 		d->state = BATCH_COMMITTED;
 	}

@@ -179,6 +179,9 @@ int drain_entry_parse(const char *stream_id, size_t id_len, const struct drain_f
 		out->order_id[i] = id->value[i] >= 'A' && id->value[i] <= 'F'
 		                       ? (char)(id->value[i] - 'A' + 'a')
 		                       : id->value[i];
+	/* Never a token (version 4), and the id of orderdb's probe. */
+	if (strcmp(out->order_id, DRAIN_NIL_UUID) == 0)
+		return fail(why, "order_id is the nil UUID");
 	if (body->value_len > DRAIN_BODY_MAX)
 		return fail(why, "order larger than %d bytes", DRAIN_BODY_MAX);
 	/* jansson stops at a NUL after a value and calls the rest fine. */

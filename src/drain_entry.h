@@ -18,6 +18,8 @@
 /* Ours nest 3 deep (order, items, line); MariaDB's JSON check refuses 32. */
 #define DRAIN_JSON_DEPTH_MAX 8
 #define DRAIN_WHY_MAX 160
+/* Refused as an order_id: orderdb writes its probe under it. */
+#define DRAIN_NIL_UUID "00000000-0000-0000-0000-000000000000"
 /* DATETIME(3): "2026-11-27 05:44:47.123" */
 #define DRAIN_DATETIME_LEN 23
 
@@ -49,7 +51,7 @@ struct drain_order {
 
 /* Parses the entry stream_id with fields[0..n) into out. Returns 0, or -1
  * with the reason in why (out then holds nothing to free). Rules: the
- * fields order_id (a UUID) and order (a JSON object of at most
+ * fields order_id (a UUID, not the nil one) and order (a JSON object of at most
  * DRAIN_BODY_MAX bytes, no NUL, nested at most DRAIN_JSON_DEPTH_MAX deep)
  * present once each, others ignored; in the
  * JSON, order_id equal to the field (any case; kept lowercase), status

@@ -17,8 +17,8 @@
 
 /* While MariaDB keeps failing, a line at warn this often. */
 #define REMINDER_MS 60000.0
-/* The probe's order_id: never a token (tokens are version 4 UUIDs). */
-#define PROBE_ORDER_ID "00000000-0000-0000-0000-000000000000"
+/* MySQL 8's "Check constraint ... is violated" (MariaDB's is 4025). */
+#define MYSQL_ER_CHECK_CONSTRAINT_VIOLATED 3819
 
 extern const struct ar_script ar_sql_table[];
 extern const unsigned ar_sql_count;
@@ -42,7 +42,8 @@ struct orderdb {
 	int probing;            /* in orderdb_probe: a refusal is an outage */
 	int refused;            /* the last failure was a refusal of the data */
 	char refusal[ORDERDB_REFUSAL_MAX]; /* why, for orderdb_refusal */
-	struct drain_order probe; /* the last order committed, as PROBE_ORDER_ID */
+	unsigned long max_packet; /* the server's max_allowed_packet */
+	struct drain_order probe; /* see orderdb_probe */
 	int has_probe;
 	struct strbuf sql;      /* the statement being built, reused */
 };
@@ -83,9 +84,15 @@ const char *orderdb_where(const struct orderdb *db)
 }
 
 /* Errors about the values of the rows, which the same batch meets again:
- * the server is fine, the data is not (for it). */
-static int is_refusal(unsigned err)
+ * the server is fine, the data is not (for it). sqlstate: of a statement's
+ * error; NULL for a warning. */
+static int is_refusal(unsigned err, const char *sqlstate)
 {
+	/* Data exception, integrity constraint, a SIGNAL of the shop's
+	 * (whatever MYSQL_ERRNO it sets). */
+	if (sqlstate && (strncmp(sqlstate, "22", 2) == 0 || strncmp(sqlstate, "23", 2) == 0 ||
+	                 strncmp(sqlstate, "45", 2) == 0))
+		return 1;
 	switch (err) {
 	case ER_BAD_NULL_ERROR:                  /* 1048 */
 	case ER_DUP_ENTRY:                       /* 1062: not of the primary key */
@@ -100,10 +107,12 @@ static int is_refusal(unsigned err)
 	case ER_DATA_TOO_LONG:                   /* 1406 */
 	case ER_NO_REFERENCED_ROW_2:             /* 1452: a foreign key of the shop's */
 	case ER_SIGNAL_EXCEPTION:                /* 1644: a trigger's SIGNAL */
+	case MYSQL_ER_CHECK_CONSTRAINT_VIOLATED: /* 3819 */
 	case ER_CONSTRAINT_FAILED:               /* 4025: a CHECK, JSON_VALID included */
+	case ER_JSON_PATH_EMPTY:                 /* 4051 */
 		return 1;
 	default:
-		return err >= ER_JSON_BAD_CHR && err <= ER_JSON_PATH_EMPTY; /* 4035-4051 */
+		return err >= ER_JSON_BAD_CHR && err <= ER_JSON_ONE_OR_ALL; /* 4035-4046 */
 	}
 }
 
@@ -112,11 +121,13 @@ static int is_refusal(unsigned err)
  * retries with a backoff), and drops the connection: after an error, even
  * a deadlock, the next attempt starts on a fresh session, and a
  * transaction left open is rolled back with it. */
-static int failed(struct orderdb *db, const char *during, unsigned err, const char *msg)
+static int failed(struct orderdb *db, const char *during, unsigned err, const char *sqlstate,
+                  const char *msg)
 {
 	double now = util_now_ms();
+	int refusal = is_refusal(err, sqlstate);
 
-	if (is_refusal(err) && !db->probing) {
+	if (refusal && !db->probing) {
 		/* Not an outage: the caller finds the order it is about. */
 		db->refused = 1;
 		snprintf(db->refusal, sizeof db->refusal, "%s: error %u: %s", during, err, msg);
@@ -132,7 +143,7 @@ static int failed(struct orderdb *db, const char *during, unsigned err, const ch
 		          db->cfg->db_name, db->cfg->db_user,
 		          db->probing ? "an order known to be good (the probe), " : "", during, msg,
 		          err,
-		          db->probing && is_refusal(err)
+		          db->probing && refusal
 		              ? "; the tables refuse every order (were they changed?), retrying "
 		                "until they take one again"
 		          : db->writing ? "; retrying the same batch until it commits, nothing is "
@@ -152,7 +163,8 @@ static int failed(struct orderdb *db, const char *during, unsigned err, const ch
 
 static int failed_conn(struct orderdb *db, const char *during)
 {
-	return failed(db, during, mysql_errno(db->conn), mysql_error(db->conn));
+	return failed(db, during, mysql_errno(db->conn), mysql_sqlstate(db->conn),
+	              mysql_error(db->conn));
 }
 
 static void succeeded(struct orderdb *db)
@@ -163,6 +175,23 @@ static void succeeded(struct orderdb *db)
 	         (util_now_ms() - db->down_since_ms) / 1000.0, db->failures);
 	db->down_since_ms = 0;
 	db->failures = 0;
+}
+
+/* A statement longer than max_allowed_packet makes the server close the
+ * connection, and the client may only see "lost connection" (an outage,
+ * retried for ever): orderdb refuses such a batch itself. */
+static int read_max_packet(struct orderdb *db)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+
+	if (mysql_real_query(db->conn, "SELECT @@max_allowed_packet", 27) != 0 ||
+	    !(res = mysql_store_result(db->conn)))
+		return failed_conn(db, "SELECT @@max_allowed_packet");
+	row = mysql_fetch_row(res);
+	db->max_packet = row && row[0] ? strtoul(row[0], NULL, 10) : 0;
+	mysql_free_result(res);
+	return 0;
 }
 
 static int connect_db(struct orderdb *db, unsigned long flags)
@@ -188,7 +217,9 @@ static int connect_db(struct orderdb *db, unsigned long flags)
 	if (!mysql_real_connect(db->conn, cfg->db_host, cfg->db_user, cfg->db_password,
 	                        cfg->db_name, (unsigned)cfg->db_port, cfg->db_unix_path, flags))
 		return failed_conn(db, "connect");
-	log_debug("mariadb %s: connected", db->where);
+	if (read_max_packet(db) < 0)
+		return -1;
+	log_debug("mariadb %s: connected (max_allowed_packet %lu)", db->where, db->max_packet);
 	return 0;
 }
 
@@ -259,13 +290,22 @@ static void build_lines_insert(struct orderdb *db, const struct drain_order *o, 
 	}
 }
 
+static int ends_with(const char *s, const char *tail)
+{
+	size_t n = strlen(s), t = strlen(tail);
+	return n >= t && memcmp(s + n - t, tail, t) == 0;
+}
+
 /* A warning of INSERT IGNORE that only says the row was there: a
  * duplicate of its primary key. A duplicate of another unique key (an
  * index of the shop's) skips a new row: a refusal. MariaDB says "for key
  * 'PRIMARY'", MySQL 8 "for key 'orders.PRIMARY'". */
 static int is_redelivery(unsigned code, const char *msg)
 {
-	return code == ER_DUP_ENTRY && msg && strstr(msg, "PRIMARY'") != NULL;
+	/* The key's name ends the message; the duplicated value (a customer's
+	 * name, say) comes before it and may hold anything. */
+	return code == ER_DUP_ENTRY && msg &&
+	       (ends_with(msg, " for key 'PRIMARY'") || ends_with(msg, ".PRIMARY'"));
 }
 
 /* The last statement skipped `skipped` rows with warnings: each must be a
@@ -282,7 +322,7 @@ static int check_warnings(struct orderdb *db, const char *during, size_t skipped
 	MYSQL_ROW row;
 	unsigned code = 0;
 	size_t redeliveries = 0;
-	char msg[256] = "more warnings than rows skipped as redelivered";
+	char msg[256] = "warnings other than one per row skipped as redelivered";
 
 	if (mysql_real_query(db->conn, "SHOW WARNINGS", 13) != 0 ||
 	    !(res = mysql_store_result(db->conn)))
@@ -299,7 +339,7 @@ static int check_warnings(struct orderdb *db, const char *during, size_t skipped
 	mysql_free_result(res);
 	if (code == 0 && redeliveries == skipped)
 		return 0;
-	return failed(db, during, code, msg);
+	return failed(db, during, code, NULL, msg);
 }
 
 /* Runs the INSERT IGNORE built in db->sql for rows rows: a row whose key
@@ -310,7 +350,13 @@ static int check_warnings(struct orderdb *db, const char *during, size_t skipped
 static int insert_ignore(struct orderdb *db, const char *during, size_t rows, size_t *added)
 {
 	my_ulonglong affected;
+	char msg[128];
 
+	if (db->max_packet && db->sql.len >= db->max_packet) {
+		snprintf(msg, sizeof msg, "a statement of %zu bytes, max_allowed_packet is %lu",
+		         db->sql.len, db->max_packet);
+		return failed(db, during, ER_NET_PACKET_TOO_LARGE, NULL, msg);
+	}
 	if (query(db, during, db->sql.data, db->sql.len) < 0)
 		return -1;
 	affected = mysql_affected_rows(db->conn);
@@ -337,19 +383,25 @@ static int write_batch(struct orderdb *db, const struct drain_order *orders, siz
 	if (insert_ignore(db, "INSERT INTO orders", n, inserted) < 0)
 		return -1;
 	build_lines_insert(db, orders, n);
-	if (insert_ignore(db, "INSERT INTO order_lines", lines, &lines_added) < 0)
+	if (lines > 0 && insert_ignore(db, "INSERT INTO order_lines", lines, &lines_added) < 0)
 		return -1;
 	if (query(db, end, end, strlen(end)) < 0)
 		return -1;
 	return 0;
 }
 
-/* The last order committed becomes the probe. */
-static void keep_as_probe(struct orderdb *db, const struct drain_order *o)
+/* o, as the probe: under the nil UUID, with no customer and a stream id
+ * no entry has, so that no unique index of the shop's finds the real
+ * order's row. */
+static void set_probe(struct orderdb *db, const struct drain_order *o)
 {
 	drain_order_free(&db->probe);
 	drain_order_copy(&db->probe, o);
-	memcpy(db->probe.order_id, PROBE_ORDER_ID, sizeof db->probe.order_id);
+	memcpy(db->probe.order_id, DRAIN_NIL_UUID, sizeof db->probe.order_id);
+	free(db->probe.customer);
+	db->probe.customer = NULL;
+	db->probe.customer_len = 0;
+	strcpy(db->probe.stream_id, "0-0");
 	db->has_probe = 1;
 }
 
@@ -366,7 +418,7 @@ enum orderdb_result orderdb_write(struct orderdb *db, const struct drain_order *
 	if (rc < 0)
 		return db->refused ? ORDERDB_REFUSED : ORDERDB_FAILED;
 	succeeded(db);
-	keep_as_probe(db, &orders[n - 1]);
+	set_probe(db, &orders[n - 1]);
 	return ORDERDB_COMMITTED;
 }
 
@@ -378,33 +430,99 @@ const char *orderdb_refusal(const struct orderdb *db)
 /* Before this process committed anything: an order like the API's. */
 static void make_up_probe(struct orderdb *db)
 {
-	static const char body[] = "{\"order_id\":\"" PROBE_ORDER_ID "\",\"status\":\"created\","
+	static const char body[] = "{\"order_id\":\"" DRAIN_NIL_UUID "\",\"status\":\"created\","
 	                           "\"items\":[{\"sku\":\"antireplay-probe\",\"qty\":1}]}";
-	struct drain_order *o = &db->probe;
+	struct drain_order o = {0};
 	time_t now = time(NULL);
 	struct tm tm;
 
-	memset(o, 0, sizeof *o);
-	memcpy(o->order_id, PROBE_ORDER_ID, sizeof o->order_id);
-	strcpy(o->stream_id, "0-0");
 	gmtime_r(&now, &tm);
-	strftime(o->created_at, sizeof o->created_at, "%Y-%m-%d %H:%M:%S.000", &tm);
-	o->body = xstrdup(body);
-	o->body_len = strlen(body);
-	strcpy(o->lines[0].sku, "antireplay-probe");
-	o->lines[0].qty = 1;
-	o->n_lines = 1;
-	db->has_probe = 1;
+	strftime(o.created_at, sizeof o.created_at, "%Y-%m-%d %H:%M:%S.000", &tm);
+	o.body = (char *)body;
+	o.body_len = sizeof body - 1;
+	strcpy(o.lines[0].sku, "antireplay-probe");
+	o.lines[0].qty = 1;
+	o.n_lines = 1;
+	set_probe(db, &o); /* copies body */
+}
+
+/* Reads the lines of order_id into o; 0, or -1 (logged). */
+static int read_probe_lines(struct orderdb *db, struct drain_order *o)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	unsigned long *len;
+	char sql[128];
+
+	snprintf(sql, sizeof sql, "SELECT sku, qty FROM order_lines WHERE order_id = '%s' "
+	         "ORDER BY line LIMIT %d", o->order_id, ORDER_MAX_ITEMS);
+	if (query(db, "reading the newest order", sql, strlen(sql)) < 0 ||
+	    !(res = mysql_store_result(db->conn)))
+		return db->conn ? failed_conn(db, "reading the newest order") : -1;
+	while ((row = mysql_fetch_row(res)) && (len = mysql_fetch_lengths(res))) {
+		if (!row[0] || !row[1] || len[0] > ORDER_SKU_MAX)
+			continue;
+		memcpy(o->lines[o->n_lines].sku, row[0], len[0]);
+		o->lines[o->n_lines].sku[len[0]] = '\0';
+		o->lines[o->n_lines++].qty = atoi(row[1]);
+	}
+	mysql_free_result(res);
+	return 0;
+}
+
+/* The newest order in the database, as the probe (its SKUs are ones the
+ * shop's foreign keys took). 1 when there is one, 0 when there is none
+ * (with lines), -1 when MariaDB failed (logged). */
+static int load_probe(struct orderdb *db)
+{
+	static const char sql[] =
+	    "SELECT order_id, created_at, body FROM orders ORDER BY created_at DESC LIMIT 1";
+	struct drain_order o = {0};
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	unsigned long *len;
+	int found = 0;
+
+	if (connect_db(db, 0) < 0 || query(db, "reading the newest order", sql, sizeof sql - 1) < 0)
+		return -1;
+	if (!(res = mysql_store_result(db->conn)))
+		return failed_conn(db, "reading the newest order");
+	row = mysql_fetch_row(res);
+	len = row ? mysql_fetch_lengths(res) : NULL;
+	if (len && row[0] && row[1] && row[2] && len[0] == TOKEN_LEN &&
+	    len[1] == DRAIN_DATETIME_LEN) {
+		memcpy(o.order_id, row[0], TOKEN_LEN);
+		memcpy(o.created_at, row[1], DRAIN_DATETIME_LEN);
+		o.body = xstrndup(row[2], len[2]);
+		o.body_len = strlen(o.body);
+		found = 1;
+	}
+	mysql_free_result(res);
+	if (!found)
+		return 0;
+	if (read_probe_lines(db, &o) < 0) {
+		drain_order_free(&o);
+		return -1;
+	}
+	if (o.n_lines > 0)
+		set_probe(db, &o);
+	drain_order_free(&o);
+	return db->has_probe;
 }
 
 enum orderdb_result orderdb_probe(struct orderdb *db)
 {
 	size_t inserted;
+	int rc = 0;
 
-	if (!db->has_probe)
-		make_up_probe(db);
 	db->probing = 1;
-	int rc = write_batch(db, &db->probe, 1, &inserted, "ROLLBACK");
+	if (!db->has_probe) {
+		rc = load_probe(db);
+		if (rc == 0)
+			make_up_probe(db);
+	}
+	if (rc >= 0)
+		rc = write_batch(db, &db->probe, 1, &inserted, "ROLLBACK");
 	db->probing = 0;
 	if (rc < 0)
 		return ORDERDB_FAILED;

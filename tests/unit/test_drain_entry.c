@@ -562,6 +562,7 @@ static void test_order_id_not_uuid(void **state)
 	    "0f8fad5b_d9cb-469f-a165-70867728950e",
 	    "0f8fad5b-d9cb-469f-a16570867728950e-",
 	    " 0f8fad5b-d9cb-469f-a165-70867728950",
+	    "00000000-0000-0000-0000-000000000000", /* the probe's */
 	};
 	struct strbuf body = STRBUF_INIT, member = STRBUF_INIT;
 	struct parts p = good;
