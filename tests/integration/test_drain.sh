@@ -30,7 +30,9 @@
 #      drain says so once and catches up when the tables take orders again
 #      a foreign key of the shop's: the order of an unknown SKU, alone in
 #      a fresh drain's batch, is a dead letter (the newest order in the
-#      database shows that the tables take orders)
+#      database shows that the tables take orders); max_allowed_packet
+#      at its floor: a batch goes in by halves, an order of 50 lines over
+#      it is a dead letter
 #   m) the scripts alone: drain_ack on a stream that is gone, drain_dead on
 #      an entry that is pending and on one that is not (sent before)
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -477,6 +479,38 @@ check "l: the probe left no row" 0 \
 	"$(ar_sql "SELECT COUNT(*) FROM orders WHERE order_id = '00000000-0000-0000-0000-000000000000'")"
 check "l: no outage said" 0 "$(grep -c 'refuse every order' "$AR_TMP/drain-fk.log")"
 ar_stop_pid "$FK"
+# max_allowed_packet at its floor (2 KiB): a batch of nine one-line
+# orders and one of 50 lines goes in by halves; the 50 lines alone are
+# over it (the server would close the connection): a dead letter.
+items="" i=10
+while [ $i -lt 60 ]; do
+	ar_http PUT "$AR_BASE/stock/P$i" -H "Authorization: Bearer $ADMIN" \
+		-H 'Content-Type: application/json' --data-binary '{"available":10}'
+	ar_sql "INSERT INTO products VALUES ('P$i')"
+	items="$items${items:+,}{\"sku\":\"P$i\",\"qty\":1}"
+	i=$((i + 1))
+done
+ar_sql "SET GLOBAL max_allowed_packet = 2048"
+api_orders 4
+api_order "{\"items\":[$items]}"
+BIG=$(tail -n 1 "$AR_TMP/api.orders" | "$JQ" -r .order_id)
+api_orders 5
+ar_start_drain packet
+PK=$AR_DRAIN_PID
+three_more_letters() {
+	[ "$(ar_redis XLEN ar:orders:dead)" = $((dead + 3)) ]
+}
+ar_wait_until 600 three_more_letters
+ar_wait_until 600 ar_drained $(($(orders_made) - 3))
+check "l: the nine small orders went in by halves" $(($(orders_made) - 3)) "$(ar_rows)"
+letter=$(ar_redis XREVRANGE ar:orders:dead + - COUNT 1)
+check "l: the order of 50 lines is a dead letter" "$BIG" "$(field order_id)"
+check_match "l: over max_allowed_packet" \
+	"^refused by the database: INSERT INTO order_lines: error 1153: a statement of [0-9]+ bytes, max_allowed_packet is 2048" \
+	"$(field reason)"
+check "l: nothing pending" 0 "$(ar_group_field pending)"
+ar_stop_pid "$PK"
+ar_sql "SET GLOBAL max_allowed_packet = DEFAULT"
 
 # --- m) the scripts alone --------------------------------------------------------------------------
 ar_redis SET ar:m:order:1 x >/dev/null
