@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "drain_entry.h"
+#include "drain_write.h"
 #include "log.h"
 #include "orderdb.h"
 #include "redis_conn.h"
@@ -45,9 +46,8 @@ struct drain {
 	enum batch_state state;
 	struct drain_order *orders; /* [cfg->drain_batch] */
 	size_t n_orders;
-	char **refusal;             /* [i]: why orders[i] was refused on its own (owned) */
+	char **refusal;             /* [i]: why orders[i] is at fault (owned; drain_write) */
 	unsigned char *dead;        /* [i]: orders[i] is a dead letter now */
-	int pass_committed;         /* a part of the batch went in during this pass */
 	char (*ack_ids)[DRAIN_STREAM_ID_MAX + 1]; /* orders + entries gone */
 	size_t n_ack;
 
@@ -483,58 +483,9 @@ static int acknowledge(struct drain *d)
 	return 0;
 }
 
-static void count_committed(struct drain *d, size_t n, size_t inserted)
+/* The orders at fault (refusal[i]) to the dead letters. */
+static int send_refused(struct drain *d)
 {
-	d->stats.persisted += inserted;
-	d->stats.redelivered += n - inserted;
-	d->stats.batches++;
-	log_debug("batch: %zu orders, %zu new, %zu in the database already", n, inserted,
-	          n - inserted);
-}
-
-/* orders[lo..hi) in one transaction; when the database refuses their
- * data, each half on its own, down to single orders: one refused alone is
- * a suspect (d->refusal[i]), and the other halves still go in (one bad
- * order in 100: 13 to 15 transactions). 0, or -1 when the database
- * failed: the batch is tried again later. */
-static int write_orders(struct drain *d, size_t lo, size_t hi)
-{
-	size_t inserted, mid = lo + (hi - lo) / 2;
-
-	switch (orderdb_write(d->db, d->orders + lo, hi - lo, &inserted)) {
-	case ORDERDB_COMMITTED:
-		count_committed(d, hi - lo, inserted);
-		d->pass_committed = 1;
-		return 0;
-	case ORDERDB_REFUSED:
-		if (hi - lo == 1) {
-			d->refusal[lo] = xstrdup(orderdb_refusal(d->db));
-			return 0;
-		}
-		if (write_orders(d, lo, mid) < 0)
-			return -1;
-		return write_orders(d, mid, hi);
-	case ORDERDB_FAILED:
-		break;
-	}
-	return -1;
-}
-
-/* The suspects' own data is at fault if the tables take orders at all:
- * another part of the batch went in during this pass, or the probe does
- * (orderdb_probe). Then they go to the dead letters. If not, the tables
- * refuse every order (a change of the shop's: an outage, logged by
- * orderdb) and they stay in the batch. */
-static int send_suspects(struct drain *d)
-{
-	size_t suspects = 0;
-
-	for (size_t i = 0; i < d->n_orders; i++)
-		suspects += d->refusal[i] != NULL;
-	if (suspects == 0)
-		return 0;
-	if (!d->pass_committed && orderdb_probe(d->db) != ORDERDB_COMMITTED)
-		return -1;
 	for (size_t i = 0; i < d->n_orders; i++) {
 		if (!d->refusal[i])
 			continue;
@@ -549,7 +500,7 @@ static int send_suspects(struct drain *d)
 
 /* Takes the dead letters out of the batch (acknowledged already; their
  * hashes keep no TTL: the order is still readable by its id), and forgets
- * the pass's suspects. */
+ * the refusals. */
 static void drop_dead(struct drain *d)
 {
 	size_t kept = 0, kept_ids = 0;
@@ -576,13 +527,17 @@ static void drop_dead(struct drain *d)
 	d->n_ack = kept_ids;
 }
 
-/* The batch into the database, its refused orders into the dead letters. */
+/* The batch into the database, the orders at fault into the dead letters. */
 static int write_batch(struct drain *d)
 {
-	d->pass_committed = 0;
-	int rc = write_orders(d, 0, d->n_orders);
+	struct drain_write_counts counts = {0};
+	int rc = drain_write(d->db, d->orders, d->n_orders, d->refusal, &counts);
+
+	d->stats.persisted += counts.inserted;
+	d->stats.redelivered += counts.redelivered;
+	d->stats.batches += counts.transactions;
 	if (rc == 0)
-		rc = send_suspects(d);
+		rc = send_refused(d);
 	drop_dead(d);
 	return rc;
 }
