@@ -33,6 +33,33 @@ int cli_parse(int argc, char **argv, const char *prog, void (*usage)(FILE *out),
 	return 0;
 }
 
+void cli_print_keys(FILE *out, unsigned reader, size_t col)
+{
+	const char *key;
+	unsigned readers;
+	int first = 1;
+
+	for (size_t i = 0; (key = config_key(i, &readers)); i++) {
+		if (!(readers & reader))
+			continue;
+		if (!first) {
+			fputc(',', out);
+			col++;
+		}
+		/* " key" and the ',' or '.' after it must fit in 76 columns. */
+		if (col + 1 + strlen(key) + 1 > 76) {
+			fputc('\n', out);
+			col = 0;
+		} else {
+			fputc(' ', out);
+			col++;
+		}
+		fputs(key, out);
+		col += strlen(key);
+		first = 0;
+	}
+}
+
 int cli_load_config(const char *prog, const struct cli_options *opt, struct ar_config *cfg)
 {
 	char err[CONFIG_ERR_LEN];

@@ -26,6 +26,11 @@ typedef int (*cli_extra_fn)(const char *arg, void *ctx);
 int cli_parse(int argc, char **argv, const char *prog, void (*usage)(FILE *out),
               cli_extra_fn extra, void *ctx, struct cli_options *opt);
 
+/* For --help: the keys `reader` (a CONFIG_* bit) uses, comma-separated
+ * and wrapped at 76 columns, the first after column col of the line
+ * printed so far; no newline at the end. */
+void cli_print_keys(FILE *out, unsigned reader, size_t col);
+
 /* config_init and config_load_file for opt: returns -1 to go on with cfg
  * loaded, or the exit status (1: the error is on stderr; 0: --check-config
  * and the file is valid). cfg is freed unless it returns -1. */

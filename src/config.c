@@ -344,36 +344,39 @@ static int set_order_ttl(struct ar_config *cfg, const char *value, char *why, si
 	return set_long(&cfg->order_ttl, value, 1, 366L * 86400, why, whylen);
 }
 
+/* In the order of the documentation (README, antireplay.conf(5), the
+ * commented example, --help). */
 static const struct {
 	const char *key;
 	setter_fn set;
+	unsigned readers; /* CONFIG_FCGI, CONFIG_DRAIN */
 } keys[] = {
-	{"redis", set_redis},
-	{"redis_password", set_redis_password},
-	{"redis_user", set_redis_user},
-	{"redis_db", set_redis_db},
-	{"redis_timeout_ms", set_redis_timeout_ms},
-	{"client_timeout_ms", set_client_timeout_ms},
-	{"key_prefix", set_key_prefix},
-	{"token_ttl", set_token_ttl},
-	{"result_ttl", set_result_ttl},
-	{"duplicate_mode", set_duplicate_mode},
-	{"bind", set_bind},
-	{"token_rate", set_token_rate},
-	{"max_body", set_max_body},
-	{"base_path", set_base_path},
-	{"admin_token", set_admin_token},
-	{"log", set_log},
-	{"log_level", set_log_level},
-	{"db", set_db},
-	{"db_user", set_db_user},
-	{"db_password", set_db_password},
-	{"db_name", set_db_name},
-	{"db_timeout", set_db_timeout},
-	{"drain_batch", set_drain_batch},
-	{"drain_block_ms", set_drain_block_ms},
-	{"drain_claim_ms", set_drain_claim_ms},
-	{"order_ttl", set_order_ttl},
+	{"redis", set_redis, CONFIG_FCGI | CONFIG_DRAIN},
+	{"redis_password", set_redis_password, CONFIG_FCGI | CONFIG_DRAIN},
+	{"redis_user", set_redis_user, CONFIG_FCGI | CONFIG_DRAIN},
+	{"redis_db", set_redis_db, CONFIG_FCGI | CONFIG_DRAIN},
+	{"redis_timeout_ms", set_redis_timeout_ms, CONFIG_FCGI | CONFIG_DRAIN},
+	{"client_timeout_ms", set_client_timeout_ms, CONFIG_FCGI},
+	{"key_prefix", set_key_prefix, CONFIG_FCGI | CONFIG_DRAIN},
+	{"token_ttl", set_token_ttl, CONFIG_FCGI},
+	{"result_ttl", set_result_ttl, CONFIG_FCGI | CONFIG_DRAIN},
+	{"duplicate_mode", set_duplicate_mode, CONFIG_FCGI},
+	{"bind", set_bind, CONFIG_FCGI},
+	{"token_rate", set_token_rate, CONFIG_FCGI},
+	{"max_body", set_max_body, CONFIG_FCGI},
+	{"base_path", set_base_path, CONFIG_FCGI},
+	{"admin_token", set_admin_token, CONFIG_FCGI},
+	{"log", set_log, CONFIG_FCGI | CONFIG_DRAIN},
+	{"log_level", set_log_level, CONFIG_FCGI | CONFIG_DRAIN},
+	{"db", set_db, CONFIG_DRAIN},
+	{"db_user", set_db_user, CONFIG_DRAIN},
+	{"db_password", set_db_password, CONFIG_DRAIN},
+	{"db_name", set_db_name, CONFIG_DRAIN},
+	{"db_timeout", set_db_timeout, CONFIG_DRAIN},
+	{"drain_batch", set_drain_batch, CONFIG_DRAIN},
+	{"drain_block_ms", set_drain_block_ms, CONFIG_DRAIN},
+	{"drain_claim_ms", set_drain_claim_ms, CONFIG_DRAIN},
+	{"order_ttl", set_order_ttl, CONFIG_DRAIN},
 };
 #define N_KEYS (sizeof keys / sizeof keys[0])
 
@@ -408,6 +411,15 @@ void config_init(struct ar_config *cfg)
 	cfg->drain_block_ms = 1000;
 	cfg->drain_claim_ms = 60000;
 	cfg->order_ttl = 0;
+}
+
+const char *config_key(size_t i, unsigned *readers)
+{
+	if (i >= N_KEYS)
+		return NULL;
+	if (readers)
+		*readers = keys[i].readers;
+	return keys[i].key;
 }
 
 long config_order_ttl(const struct ar_config *cfg)

@@ -63,6 +63,14 @@ int config_load_file(struct ar_config *cfg, const char *path, char *err, size_t 
 int config_load_string(struct ar_config *cfg, const char *name, const char *text, char *err,
                        size_t errlen);
 
+/* Which program reads a key (both check every key). */
+enum config_reader { CONFIG_FCGI = 1, CONFIG_DRAIN = 2 };
+
+/* The i-th key of the file, in the order of the documentation, or NULL
+ * past the last; *readers (may be NULL): the CONFIG_* bits of the
+ * programs that use it. */
+const char *config_key(size_t i, unsigned *readers);
+
 /* The TTL the drain gives an order's hash once it is in the database. */
 long config_order_ttl(const struct ar_config *cfg);
 

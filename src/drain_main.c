@@ -51,12 +51,14 @@ static void usage(FILE *out)
 	        "  -h, --help         print this help and exit\n"
 	        "  -V, --version      print the version and exit\n"
 	        "\n"
-	        "The configuration file is antireplay-fcgi's: the drain uses redis,\n"
-	        "redis_password, redis_user, redis_db, redis_timeout_ms, key_prefix,\n"
-	        "result_ttl, log, log_level and its own keys db, db_user, db_password,\n"
-	        "db_name, db_timeout, drain_batch, drain_block_ms, drain_claim_ms,\n"
-	        "order_ttl; it checks every key. See the commented example shipped with\n"
-	        "the package and README.md.\n"
+	        "The configuration file is antireplay-fcgi's; the drain checks every key\n"
+	        "and uses:",
+	        CLI_DEFAULT_CONFIG);
+	cli_print_keys(out, CONFIG_DRAIN, 10);
+	fprintf(out,
+	        ".\n"
+	        "See antireplay-drain(8), antireplay.conf(5), and the commented example\n"
+	        "shipped with the package.\n"
 	        "\n"
 	        "Logs go to syslog (facility daemon) unless 'log = stderr'.\n"
 	        "\n"
@@ -65,7 +67,7 @@ static void usage(FILE *out)
 	        "failed --init-schema.\n"
 	        "\n"
 	        "Report bugs to: %s\n",
-	        CLI_DEFAULT_CONFIG, PACKAGE_BUGREPORT);
+	        PACKAGE_BUGREPORT);
 }
 
 /* --init-schema, the drain's own argument. */

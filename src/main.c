@@ -47,11 +47,13 @@ static void usage(FILE *out)
 	        "  -V, --version      print the version and exit\n"
 	        "\n"
 	        "The configuration is a file of 'key = value' lines; '#' at the start of a\n"
-	        "line begins a comment. Keys: redis, redis_password, redis_user, redis_db,\n"
-	        "redis_timeout_ms, client_timeout_ms, key_prefix, token_ttl, result_ttl,\n"
-	        "duplicate_mode, bind, token_rate, max_body, base_path, admin_token, log,\n"
-	        "log_level. See the commented example shipped with the package and\n"
-	        "README.md.\n"
+	        "line begins a comment. Keys:",
+	        CLI_DEFAULT_CONFIG);
+	cli_print_keys(out, CONFIG_FCGI, 27);
+	fprintf(out,
+	        ".\n"
+	        "See antireplay.conf(5), antireplay-fcgi(8), and the commented example\n"
+	        "shipped with the package.\n"
 	        "\n"
 	        "Logs go to syslog (facility daemon) unless 'log = stderr'.\n"
 	        "\n"
@@ -60,7 +62,7 @@ static void usage(FILE *out)
 	        "listening socket.\n"
 	        "\n"
 	        "Report bugs to: %s\n",
-	        CLI_DEFAULT_CONFIG, PACKAGE_BUGREPORT);
+	        PACKAGE_BUGREPORT);
 }
 
 /* Runs for SIGTERM/SIGINT/SIGHUP/SIGUSR1, installed without SA_RESTART so a

@@ -899,6 +899,95 @@ static void test_free_and_reuse(void **state)
 	config_free(NULL);
 }
 
+/* config_key walks the table: every key once, each read by a program. */
+static void test_keys_listed(void **state)
+{
+	const char *key;
+	unsigned readers;
+	size_t n = 0;
+
+	(void)state;
+	for (size_t i = 0; (key = config_key(i, &readers)); i++, n++) {
+		struct ar_config cfg;
+		char text[128], err[CONFIG_ERR_LEN] = "";
+
+		assert_true(readers & (CONFIG_FCGI | CONFIG_DRAIN));
+		for (size_t j = 0; j < i; j++)
+			assert_string_not_equal(config_key(j, NULL), key);
+		/* A known key: a bad value is refused for its value, not its name. */
+		snprintf(text, sizeof text, "%s = \x01", key);
+		config_init(&cfg);
+		config_load_string(&cfg, NAME, text, err, sizeof err);
+		assert_null(strstr(err, "unknown key"));
+		config_free(&cfg);
+	}
+	assert_true(n > 0);
+	assert_null(config_key(n, NULL));
+}
+
+/* The lines of $top_srcdir/path, NUL-terminated (fails the test when it
+ * cannot be read). */
+static char *read_source_file(const char *path)
+{
+	const char *top = getenv("top_srcdir");
+	char full[4096];
+	FILE *f;
+	char *text;
+	long len;
+
+	snprintf(full, sizeof full, "%s/%s", top ? top : ".", path);
+	f = fopen(full, "r");
+	if (!f)
+		fail_msg("cannot read %s", full);
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	rewind(f);
+	text = calloc(1, (size_t)len + 1);
+	assert_non_null(text);
+	assert_int_equal(fread(text, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	return text;
+}
+
+/* Whether text has a line that starts with a, then key, then a character
+ * of end (or the line's end when end is ""). */
+static int has_line(const char *text, const char *a, const char *key, const char *end)
+{
+	size_t la = strlen(a), lk = strlen(key);
+
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		if (strncmp(p, a, la) != 0 || strncmp(p + la, key, lk) != 0)
+			continue;
+		char next = p[la + lk];
+		if (next == '\n' || next == '\0' || (next && strchr(end, next)))
+			return 1;
+	}
+	return 0;
+}
+
+/* A key the code knows and the documents do not fails here: the manual
+ * page, the commented example and the README's tables. */
+static void test_every_key_documented(void **state)
+{
+	char *man = read_source_file("man/antireplay.conf.5");
+	char *example = read_source_file("conf/antireplay.conf");
+	char *readme = read_source_file("README.md");
+	const char *key;
+
+	(void)state;
+	for (size_t i = 0; (key = config_key(i, NULL)); i++) {
+		if (!has_line(man, ".It Cm ", key, " "))
+			fail_msg("man/antireplay.conf.5: no \".It Cm %s\"", key);
+		if (!has_line(example, "", key, " ") && !has_line(example, "#", key, " "))
+			fail_msg("conf/antireplay.conf: no \"%s = ...\" line", key);
+		if (!has_line(readme, "| `", key, "`"))
+			fail_msg("README.md: no row for %s", key);
+	}
+	free(man);
+	free(example);
+	free(readme);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -944,6 +1033,8 @@ int main(void)
 	    cmocka_unit_test(test_load_file),
 	    cmocka_unit_test(test_load_missing_file),
 	    cmocka_unit_test(test_free_and_reuse),
+	    cmocka_unit_test(test_keys_listed),
+	    cmocka_unit_test(test_every_key_documented),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
