@@ -19,6 +19,15 @@
 -- submit_order.lua checks the expiry, and moves a used token to a key of
 -- its own that holds the outcome.
 
+local now = redis.call('TIME')
+-- The window was named by the caller's clock: too far from Redis's, and
+-- the token could land where no submission looks, or in a hash already
+-- past its expiry. Refuse, loudly (an error reply: 500, logged), before
+-- anything is written: a refused request spends no rate budget.
+if math.abs(tonumber(now[1]) - tonumber(ARGV[6])) > tonumber(ARGV[7]) then
+  return redis.error_reply('ERR clock skew: this host says ' .. ARGV[6] .. ', Redis says ' ..
+                           now[1] .. ' (more than ' .. ARGV[7] .. ' s apart); fix NTP')
+end
 local limit = tonumber(ARGV[1])
 if limit > 0 then
   local used = redis.call('INCR', KEYS[1])
@@ -34,14 +43,6 @@ if limit > 0 then
     -- Round up: a client that waits Retry-After seconds finds a new window.
     return {0, math.max(1, math.ceil(left_ms / 1000))}
   end
-end
-local now = redis.call('TIME')
--- The window was named by the caller's clock: too far from Redis's, and
--- the token could land where no submission looks, or in a hash already
--- past its expiry. Refuse, loudly (an error reply: 500, logged).
-if math.abs(tonumber(now[1]) - tonumber(ARGV[6])) > tonumber(ARGV[7]) then
-  return redis.error_reply('ERR clock skew: this host says ' .. ARGV[6] .. ', Redis says ' ..
-                           now[1] .. ' (more than ' .. ARGV[7] .. ' s apart); fix NTP')
 end
 local expires_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) +
                    tonumber(ARGV[2]) * 1000

@@ -9,8 +9,8 @@
 #   - PUT /stock with a body shorter than its Content-Length: incomplete_body;
 #   - base_path longer than a Location header can carry: a config error;
 #   - a host whose clock is more than W / 2 from Redis's is refused by both
-#     scripts (an error reply, nothing written), not left to file tokens
-#     where no submission looks.
+#     scripts (an error reply, nothing written, no rate budget spent), not
+#     left to file tokens where no submission looks.
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/lib.sh"
 
@@ -61,12 +61,15 @@ check "then the same token orders" 201 "$AR_STATUS"
 NOW=$(date +%s)
 issue() { # OFFSET: issue_token.lua, W = 75 s, skew allowed 37 s
 	ar_redis --eval "$top_srcdir/lua/issue_token.lua" ar:rate:x ar:tw:75:$((NOW / 75)) ar:metrics , \
-		0 600 '' skewtokenfield000000000 $(((NOW / 75 + 10) * 75)) $(($(date +%s) + $1)) 37 2>&1
+		"${LIMIT:-0}" 600 '' skewtokenfield000000000 $(((NOW / 75 + 10) * 75)) $(($(date +%s) + $1)) 37 2>&1
 }
 check "issue_token with this host's clock" "$(printf '1\n0')" "$(issue 0)"
 check_contains "issue_token from a host 60 s behind: refused" "ERR clock skew" "$(issue -60)"
 check_contains "issue_token from a host 60 s ahead: refused" "ERR clock skew" "$(issue 60)"
 check "the refused ones wrote nothing: one token in the window" 1 "$(ar_redis HLEN ar:tw:75:$((NOW / 75)))"
+check_contains "issue_token rate-limited, from a host 60 s ahead: refused" "ERR clock skew" \
+	"$(LIMIT=5 issue 60)"
+check "the refused one spent no rate budget" 0 "$(ar_redis EXISTS ar:rate:x)"
 submit() { # OFFSET: submit_order.lua for that token, one line of A
 	ar_redis --eval "$top_srcdir/lua/submit_order.lua" ar:t:skewtokenfield000000000 ar:order:skew \
 		ar:orders ar:metrics ar:tw:75:$((NOW / 75)) ar:stock:A , '' "v1
