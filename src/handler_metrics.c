@@ -3,55 +3,63 @@
  * group of the orders stream (antireplay-drain's) is behind. */
 #include "app.h"
 
-#include <stdio.h>
-#include <stdlib.h>
 
+#include "strbuf.h"
 #include "util.h"
 
-#define METRICS_MAX (2048 + STORE_GROUPS_MAX * 2 * (96 + 2 * STORE_GROUP_NAME_MAX))
-
 /* A group name as a label value: \\, \" and \n escaped (the text format). */
-static size_t put_label(char *out, const char *name)
+static void put_label(struct strbuf *out, const char *name)
 {
-	size_t n = 0;
-
 	for (; *name; name++) {
 		if (*name == '\\' || *name == '"' || *name == '\n')
-			out[n++] = '\\';
-		out[n++] = *name == '\n' ? 'n' : *name;
+			strbuf_putc(out, '\\');
+		strbuf_putc(out, *name == '\n' ? 'n' : *name);
 	}
-	out[n] = '\0';
-	return n;
 }
 
-static size_t write_groups(char *text, size_t off, const struct store_stream_group *g, size_t n)
+/* One sample: name{label="value"} v, or name v when label is NULL. */
+static void put_sample(struct strbuf *out, const char *name, const char *label,
+                       const char *value, long long v)
 {
-	char label[2 * STORE_GROUP_NAME_MAX + 1];
+	strbuf_puts(out, name);
+	if (label) {
+		strbuf_putc(out, '{');
+		strbuf_puts(out, label);
+		strbuf_puts(out, "=\"");
+		put_label(out, value);
+		strbuf_puts(out, "\"}");
+	}
+	strbuf_putc(out, ' ');
+	strbuf_put_int(out, v);
+	strbuf_putc(out, '\n');
+}
 
-	off += (size_t)snprintf(text + off, METRICS_MAX - off,
-	                        "# HELP antireplay_stream_pending Orders stream entries read by "
-	                        "a consumer group and not yet acknowledged.\n"
-	                        "# TYPE antireplay_stream_pending gauge\n");
-	for (size_t i = 0; i < n; i++) {
-		put_label(label, g[i].name);
-		off += (size_t)snprintf(text + off, METRICS_MAX - off,
-		                        "antireplay_stream_pending{group=\"%s\"} %lld\n", label,
-		                        g[i].pending);
-	}
-	off += (size_t)snprintf(text + off, METRICS_MAX - off,
-	                        "# HELP antireplay_stream_lag Orders stream entries not yet read "
-	                        "by a consumer group.\n"
-	                        "# TYPE antireplay_stream_lag gauge\n");
+static void put_header(struct strbuf *out, const char *name, const char *type,
+                       const char *help)
+{
+	strbuf_puts(out, "# HELP ");
+	strbuf_puts(out, name);
+	strbuf_putc(out, ' ');
+	strbuf_puts(out, help);
+	strbuf_puts(out, "\n# TYPE ");
+	strbuf_puts(out, name);
+	strbuf_putc(out, ' ');
+	strbuf_puts(out, type);
+	strbuf_putc(out, '\n');
+}
+
+static void put_groups(struct strbuf *out, const struct store_stream_group *g, size_t n)
+{
+	put_header(out, "antireplay_stream_pending", "gauge",
+	           "Orders stream entries read by a consumer group and not yet acknowledged.");
+	for (size_t i = 0; i < n; i++)
+		put_sample(out, "antireplay_stream_pending", "group", g[i].name, g[i].pending);
+	put_header(out, "antireplay_stream_lag", "gauge",
+	           "Orders stream entries not yet read by a consumer group.");
 	/* Redis cannot tell the lag after an XDEL in the range: no sample then. */
-	for (size_t i = 0; i < n; i++) {
-		if (g[i].lag < 0)
-			continue;
-		put_label(label, g[i].name);
-		off += (size_t)snprintf(text + off, METRICS_MAX - off,
-		                        "antireplay_stream_lag{group=\"%s\"} %lld\n", label,
-		                        g[i].lag);
-	}
-	return off;
+	for (size_t i = 0; i < n; i++)
+		if (g[i].lag >= 0)
+			put_sample(out, "antireplay_stream_lag", "group", g[i].name, g[i].lag);
 }
 
 void handle_metrics(struct ar_app *app, const struct ar_request *req,
@@ -59,9 +67,8 @@ void handle_metrics(struct ar_app *app, const struct ar_request *req,
 {
 	struct store_counters c;
 	struct store_stream_group groups[STORE_GROUPS_MAX];
-	size_t n_groups;
-	char *text;
-	size_t off = 0;
+	size_t n_groups, len;
+	struct strbuf text = STRBUF_INIT;
 
 	(void)req, (void)m;
 	enum store_status st = store_get_counters(app->store, &c);
@@ -71,24 +78,18 @@ void handle_metrics(struct ar_app *app, const struct ar_request *req,
 		app_store_failed(resp, st);
 		return;
 	}
-	text = xmalloc(METRICS_MAX);
-	off += (size_t)snprintf(text + off, METRICS_MAX - off,
-	                        "# HELP antireplay_tokens_issued_total Tokens issued.\n"
-	                        "# TYPE antireplay_tokens_issued_total counter\n"
-	                        "antireplay_tokens_issued_total %lld\n"
-	                        "# HELP antireplay_rate_limited_total Token requests refused by "
-	                        "the rate limit.\n"
-	                        "# TYPE antireplay_rate_limited_total counter\n"
-	                        "antireplay_rate_limited_total %lld\n"
-	                        "# HELP antireplay_submissions_total Order submissions by outcome.\n"
-	                        "# TYPE antireplay_submissions_total counter\n",
-	                        c.tokens_issued, c.rate_limited);
+	put_header(&text, "antireplay_tokens_issued_total", "counter", "Tokens issued.");
+	put_sample(&text, "antireplay_tokens_issued_total", NULL, NULL, c.tokens_issued);
+	put_header(&text, "antireplay_rate_limited_total", "counter",
+	           "Token requests refused by the rate limit.");
+	put_sample(&text, "antireplay_rate_limited_total", NULL, NULL, c.rate_limited);
+	put_header(&text, "antireplay_submissions_total", "counter",
+	           "Order submissions by outcome.");
 	for (int i = 0; i < SUBMIT_RESULT_COUNT; i++)
-		off += (size_t)snprintf(text + off, METRICS_MAX - off,
-		                        "antireplay_submissions_total{outcome=\"%s\"} %lld\n",
-		                        store_submit_result_name((enum submit_result)i),
-		                        c.submissions[i]);
-	off = write_groups(text, off, groups, n_groups);
-	response_set_body(resp, 200, "text/plain; version=0.0.4", text, off);
+		put_sample(&text, "antireplay_submissions_total", "outcome",
+		           store_submit_result_name((enum submit_result)i), c.submissions[i]);
+	put_groups(&text, groups, n_groups);
+	char *body = strbuf_detach(&text, &len);
+	response_set_body(resp, 200, "text/plain; version=0.0.4", body, len);
 	resp->outcome = "ok";
 }

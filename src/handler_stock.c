@@ -6,8 +6,6 @@
 
 #include "util.h"
 
-#define STOCK_MAX 2147483647LL
-
 static json_t *stock_json(const char *sku, long long available)
 {
 	return json_pack("{s:s, s:I}", "sku", sku, "available", (json_int_t)available);
@@ -47,7 +45,7 @@ static long long parse_available(const struct ar_request *req)
 		return -1;
 	root = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, NULL);
 	v = json_object_get(root, "available");
-	if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= STOCK_MAX)
+	if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= ORDER_STOCK_MAX)
 		n = json_integer_value(v);
 	json_decref(root);
 	return n;

@@ -13,6 +13,9 @@
 #define ORDER_SKU_MAX 64
 #define ORDER_QTY_MAX 1000
 #define ORDER_CUSTOMER_MAX 256
+/* A SKU's stock level, 0..this (PUT /stock; Redis keeps it as a 64-bit
+ * integer, the API as a 32-bit one). Plain digits: stringified in messages. */
+#define ORDER_STOCK_MAX 2147483647
 #define ORDER_JSON_MAX_DEPTH 32
 #define ORDER_WHY_MAX 160
 

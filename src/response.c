@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "order.h"
 #include "strbuf.h"
 #include "util.h"
 
@@ -41,7 +42,7 @@ static const struct error_entry error_table[ERR_COUNT] = {
 	[ERR_DUPLICATE_REQUEST] = {409, "duplicate_request", "the token was already used"},
 	[ERR_RATE_LIMITED] = {429, "rate_limited", "too many tokens requested; retry later"},
 	[ERR_INVALID_STOCK] = {400, "invalid_stock",
-	                       "body must be {\"available\": N} with 0 <= N <= 2147483647"},
+	                       "body must be {\"available\": N} with 0 <= N <= " UTIL_STR(ORDER_STOCK_MAX)},
 	[ERR_ADMIN_DISABLED] = {403, "admin_disabled", "no admin_token is configured"},
 	[ERR_UNAUTHORIZED] = {401, "unauthorized", "a valid admin bearer token is required"},
 	[ERR_UNAVAILABLE] = {503, "unavailable", "the store is unavailable; retry shortly"},

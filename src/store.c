@@ -460,7 +460,7 @@ enum store_status store_get_stock(struct store *st, const char *sku, long long *
 		return STORE_OK;
 	}
 	if (r->type != REDIS_REPLY_STRING ||
-	    util_parse_long(r->str, r->len, -2147483648L, 2147483647L, &v) < 0)
+	    util_parse_long(r->str, r->len, -ORDER_STOCK_MAX - 1L, ORDER_STOCK_MAX, &v) < 0)
 		return unexpected(st, "GET stock", r);
 	*found = 1;
 	*available = v;

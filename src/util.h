@@ -24,6 +24,10 @@ int util_parse_long(const char *s, size_t len, long min, long max, long *out);
 int util_consttime_equal(const char *a, size_t alen, const char *b, size_t blen);
 
 #define UTIL_RFC3339_LEN 24 /* 2026-11-27T05:44:47.123Z */
+
+/* A macro's value as a string literal: UTIL_STR(ORDER_STOCK_MAX). */
+#define UTIL_STR_(x) #x
+#define UTIL_STR(x) UTIL_STR_(x)
 /* Writes ts as RFC 3339 UTC with milliseconds into out (25 bytes). */
 void util_format_rfc3339_ms(const struct timespec *ts, char out[UTIL_RFC3339_LEN + 1]);
 
