@@ -11,8 +11,8 @@ static const struct {
 	const char *name;
 } handlers[] = {
 	[ROUTE_TOKENS] = {handle_tokens, "tokens"},
-	[ROUTE_ORDERS] = {handle_orders, "orders"},
-	[ROUTE_ORDER] = {handle_order, "order"},
+	[ROUTE_ORDERS] = {handle_submit_order, "orders"},
+	[ROUTE_ORDER] = {handle_get_order, "order"},
 	[ROUTE_STOCK] = {handle_stock, "stock"},
 	[ROUTE_HEALTH] = {handle_health, "healthz"},
 	[ROUTE_METRICS] = {handle_metrics, "metrics"},

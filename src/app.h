@@ -26,9 +26,9 @@ void app_store_failed(struct ar_response *resp, enum store_status status);
 /* The handlers, one file per resource. m->arg holds the path argument. */
 void handle_tokens(struct ar_app *app, const struct ar_request *req,
                    const struct ar_route_match *m, struct ar_response *resp);
-void handle_orders(struct ar_app *app, const struct ar_request *req,
+void handle_submit_order(struct ar_app *app, const struct ar_request *req,
                    const struct ar_route_match *m, struct ar_response *resp);
-void handle_order(struct ar_app *app, const struct ar_request *req,
+void handle_get_order(struct ar_app *app, const struct ar_request *req,
                   const struct ar_route_match *m, struct ar_response *resp);
 void handle_stock(struct ar_app *app, const struct ar_request *req,
                   const struct ar_route_match *m, struct ar_response *resp);

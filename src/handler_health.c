@@ -7,7 +7,7 @@ void handle_health(struct ar_app *app, const struct ar_request *req,
 	(void)req, (void)m;
 	if (store_ping(app->store) == STORE_OK) {
 		response_set_json(resp, 200, json_pack("{s:s}", "status", "ok"));
-		resp->outcome = "ok";
+		resp->log_label = "ok";
 		return;
 	}
 	response_set_json(resp, 503,
@@ -15,5 +15,5 @@ void handle_health(struct ar_app *app, const struct ar_request *req,
 	                            response_error_code(ERR_UNAVAILABLE), "message",
 	                            "Redis does not answer"));
 	response_add_header(resp, "Retry-After", "1");
-	resp->outcome = "unavailable";
+	resp->log_label = "unavailable";
 }

@@ -91,5 +91,5 @@ void handle_metrics(struct ar_app *app, const struct ar_request *req,
 	put_groups(&text, groups, n_groups);
 	char *body = strbuf_detach(&text, &len);
 	response_set_body(resp, 200, "text/plain; version=0.0.4", body, len);
-	resp->outcome = "ok";
+	resp->log_label = "ok";
 }

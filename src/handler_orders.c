@@ -15,23 +15,23 @@
 #include "token.h"
 #include "util.h"
 
-enum body_type { BODY_JSON, BODY_FORM, BODY_OTHER };
+enum media_type { MEDIA_JSON, MEDIA_FORM, MEDIA_OTHER };
 
 /* The media type of CONTENT_TYPE, parameters (such as charset) ignored. */
-static enum body_type body_type(const char *content_type)
+static enum media_type media_type_of(const char *content_type)
 {
 	static const char json[] = "application/json";
 	static const char form[] = "application/x-www-form-urlencoded";
 	size_t len;
 
 	if (!content_type)
-		return BODY_OTHER;
+		return MEDIA_OTHER;
 	len = strcspn(content_type, "; \t");
 	if (len == sizeof json - 1 && strncasecmp(content_type, json, len) == 0)
-		return BODY_JSON;
+		return MEDIA_JSON;
 	if (len == sizeof form - 1 && strncasecmp(content_type, form, len) == 0)
-		return BODY_FORM;
-	return BODY_OTHER;
+		return MEDIA_FORM;
+	return MEDIA_OTHER;
 }
 
 /* The token: Idempotency-Key wins over the body's token. Returns 0 with
@@ -124,14 +124,14 @@ static void answer_submission(struct ar_app *app, struct store_submit_result *re
 		response_error(resp, ERR_INVALID_TOKEN, NULL);
 		break;
 	}
-	resp->outcome = store_submit_result_name(res->result);
+	resp->log_label = store_submit_result_name(res->result);
 }
 
 /* Parses and checks the body; answers and returns -1 on any problem. */
 static int read_order(const struct ar_request *req, struct order_input *in,
                       struct ar_response *resp)
 {
-	enum body_type type;
+	enum media_type type;
 
 	if (req->body_state == BODY_TOO_LARGE) {
 		response_error(resp, ERR_BODY_TOO_LARGE, NULL);
@@ -141,17 +141,17 @@ static int read_order(const struct ar_request *req, struct order_input *in,
 		response_error(resp, ERR_INCOMPLETE_BODY, NULL);
 		return -1;
 	}
-	type = body_type(request_param(req, "CONTENT_TYPE"));
-	if (type == BODY_OTHER) {
+	type = media_type_of(request_param(req, "CONTENT_TYPE"));
+	if (type == MEDIA_OTHER) {
 		response_error(resp, ERR_UNSUPPORTED_MEDIA_TYPE, NULL);
 		return -1;
 	}
-	if (type == BODY_JSON && order_parse_json(req->body, req->body_len, in) != ORDER_PARSED) {
+	if (type == MEDIA_JSON && order_parse_json(req->body, req->body_len, in) != ORDER_PARSED) {
 		log_debug("invalid JSON body: %s", in->why);
 		response_error(resp, ERR_INVALID_JSON, NULL);
 		return -1;
 	}
-	if (type == BODY_FORM && order_parse_form(req->body, req->body_len, in) != ORDER_PARSED) {
+	if (type == MEDIA_FORM && order_parse_form(req->body, req->body_len, in) != ORDER_PARSED) {
 		response_error_msg(resp, ERR_INVALID_ORDER, in->why, NULL);
 		return -1;
 	}
@@ -206,7 +206,7 @@ static void submit(struct ar_app *app, const struct ar_request *req, struct orde
 	store_submit_result_free(&res);
 }
 
-void handle_orders(struct ar_app *app, const struct ar_request *req,
+void handle_submit_order(struct ar_app *app, const struct ar_request *req,
                    const struct ar_route_match *m, struct ar_response *resp)
 {
 	struct order_input in;
@@ -218,7 +218,7 @@ void handle_orders(struct ar_app *app, const struct ar_request *req,
 	order_input_free(&in);
 }
 
-void handle_order(struct ar_app *app, const struct ar_request *req,
+void handle_get_order(struct ar_app *app, const struct ar_request *req,
                   const struct ar_route_match *m, struct ar_response *resp)
 {
 	char identity[IDENTITY_MAX + 1];
@@ -240,5 +240,5 @@ void handle_order(struct ar_app *app, const struct ar_request *req,
 		return;
 	}
 	response_set_body(resp, 200, "application/json", json, len);
-	resp->outcome = "ok";
+	resp->log_label = "ok";
 }

@@ -77,7 +77,7 @@ static void put_stock(struct ar_app *app, const struct ar_request *req, const ch
 		return;
 	}
 	response_set_json(resp, 200, stock_json(sku, n));
-	resp->outcome = "stock_set";
+	resp->log_label = "stock_set";
 }
 
 void handle_stock(struct ar_app *app, const struct ar_request *req,
@@ -100,5 +100,5 @@ void handle_stock(struct ar_app *app, const struct ar_request *req,
 		return;
 	}
 	response_set_json(resp, 200, stock_json(m->arg, available));
-	resp->outcome = "ok";
+	resp->log_label = "ok";
 }

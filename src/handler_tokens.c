@@ -44,5 +44,5 @@ void handle_tokens(struct ar_app *app, const struct ar_request *req,
 	strbuf_putc(&body, '}');
 	char *text = strbuf_detach(&body, &len);
 	response_set_body(resp, 201, "application/json", text, len);
-	resp->outcome = "issued";
+	resp->log_label = "issued";
 }

@@ -101,7 +101,7 @@ static void log_request(const struct ar_request *req, const char *route,
 {
 	const char *method = request_param(req, "REQUEST_METHOD");
 	log_info("%s %s %d %.2fms %s", method ? method : "-", route, resp->status,
-	         util_now_ms() - started, resp->outcome);
+	         util_now_ms() - started, resp->log_label);
 }
 
 /* Serves requests until a stop signal or a listening-socket error. */

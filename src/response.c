@@ -52,7 +52,7 @@ static const struct error_entry error_table[ERR_COUNT] = {
 void response_init(struct ar_response *resp)
 {
 	memset(resp, 0, sizeof *resp);
-	resp->outcome = "-";
+	resp->log_label = "-";
 }
 
 void response_free(struct ar_response *resp)
@@ -121,7 +121,7 @@ void response_error_msg(struct ar_response *resp, enum ar_error err, const char 
 		json_decref(extra);
 	}
 	response_set_json(resp, e->status, obj);
-	resp->outcome = e->code;
+	resp->log_label = e->code;
 }
 
 void response_error(struct ar_response *resp, enum ar_error err, json_t *extra)

@@ -50,7 +50,7 @@ struct ar_response {
 	struct ar_header headers[RESPONSE_MAX_HEADERS];
 	size_t n_headers;
 	int omit_body;             /* HEAD: headers (with Content-Length) only */
-	const char *outcome;       /* static; for the access log */
+	const char *log_label;     /* static; the access log's word ("issued", a code) */
 };
 
 /* An empty response (status 0, no body). */
@@ -75,7 +75,7 @@ void response_set_body(struct ar_response *resp, int status, const char *content
 void response_set_json(struct ar_response *resp, int status, json_t *obj);
 
 /* Sets the error's status and {"error": code, "message": text} plus the
- * members of extra (may be NULL; ownership taken). outcome = the code. */
+ * members of extra (may be NULL; ownership taken). log_label = the code. */
 void response_error(struct ar_response *resp, enum ar_error err, json_t *extra);
 
 /* Same with a message other than the table's. */

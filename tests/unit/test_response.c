@@ -107,8 +107,8 @@ static void test_error_bodies(void **state)
 		assert_int_equal(resp.status, r->status);
 		assert_non_null(resp.content_type);
 		assert_string_equal(resp.content_type, "application/json");
-		assert_non_null(resp.outcome);
-		assert_string_equal(resp.outcome, r->code);
+		assert_non_null(resp.log_label);
+		assert_string_equal(resp.log_label, r->code);
 		expect_error_body(&resp, r->code);
 		response_free(&resp);
 	}
@@ -126,7 +126,7 @@ static void test_error_msg_exact_bytes(void **state)
 	assert_int_equal(resp.status, 400);
 	assert_int_equal(resp.body_len, strlen(want));
 	assert_memory_equal(resp.body, want, strlen(want));
-	assert_string_equal(resp.outcome, "invalid_order");
+	assert_string_equal(resp.log_label, "invalid_order");
 	response_free(&resp);
 }
 
