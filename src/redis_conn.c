@@ -85,11 +85,11 @@ const char *redis_conn_where(const struct redis_conn *rc)
 	return rc->where;
 }
 
-/* While Redis stays down every call fails the same way: one error line
- * every log_repeat_ms (or once), the rest at debug. */
-void redis_conn_failed(struct redis_conn *rc, const char *during)
+/* While Redis stays down (or cannot serve: LOADING, a wrong password...)
+ * every call fails the same way: one error line every log_repeat_ms (or
+ * once), the rest at debug. The caller drops the connection. */
+static void report_outage(struct redis_conn *rc, const char *why, const char *during)
 {
-	const char *why = rc->ctx && rc->ctx->errstr[0] ? rc->ctx->errstr : "connection lost";
 	double now = util_now_ms();
 	int first = rc->down_since_ms == 0;
 
@@ -106,7 +106,22 @@ void redis_conn_failed(struct redis_conn *rc, const char *during)
 		log_debug("redis %s: %s during %s", rc->where, why, during);
 		rc->quiet_failures++;
 	}
+}
+
+void redis_conn_failed(struct redis_conn *rc, const char *during)
+{
+	report_outage(rc, rc->ctx && rc->ctx->errstr[0] ? rc->ctx->errstr : "connection lost",
+	              during);
 	redis_conn_drop(rc);
+}
+
+/* A set-up command (AUTH, SELECT, SCRIPT LOAD...) that did not succeed:
+ * the connection cannot serve, which is an outage like a refused connect. */
+static int set_up_failed(struct redis_conn *rc, const char *what, const redisReply *r)
+{
+	report_outage(rc, r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply", what);
+	redis_conn_drop(rc);
+	return -1;
 }
 
 /* Sends one command on a live connection and checks for a status reply. */
@@ -119,14 +134,10 @@ static int expect_status(struct redis_conn *rc, const char *what, int argc, cons
 		redis_conn_failed(rc, what);
 		return -1;
 	}
-	if (r->type == REDIS_REPLY_STATUS)
-		ok = 1;
-	else
-		log_error("redis %s: %s failed: %s", rc->where, what,
-		          r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
-	freeReplyObject(r);
+	ok = r->type == REDIS_REPLY_STATUS;
 	if (!ok)
-		redis_conn_drop(rc);
+		set_up_failed(rc, what, r);
+	freeReplyObject(r);
 	return ok ? 0 : -1;
 }
 
@@ -146,12 +157,9 @@ static int load_script(struct redis_conn *rc, int id)
 		rc->sha[id][40] = '\0';
 		ok = 1;
 	} else {
-		log_error("redis %s: SCRIPT LOAD %s failed: %s", rc->where, rc->script[id]->name,
-		          r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+		set_up_failed(rc, "SCRIPT LOAD", r);
 	}
 	freeReplyObject(r);
-	if (!ok)
-		redis_conn_drop(rc);
 	return ok ? 0 : -1;
 }
 
@@ -230,7 +238,7 @@ enum redis_status redis_conn_error(struct redis_conn *rc, const char *what, cons
 	}
 	for (size_t i = 0; i < sizeof not_run / sizeof not_run[0]; i++) {
 		if (strncmp(msg, not_run[i], strlen(not_run[i])) == 0) {
-			log_error("redis %s: %s refused: %s", rc->where, what, msg);
+			report_outage(rc, msg, what);
 			redis_conn_drop(rc);
 			return REDIS_STATUS_UNAVAILABLE;
 		}
