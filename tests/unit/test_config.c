@@ -949,24 +949,25 @@ static char *read_source_file(const char *path)
 	return text;
 }
 
-/* Whether text has a line that starts with a, then key, then a character
- * of end (or the line's end when end is ""). */
-static int has_line(const char *text, const char *a, const char *key, const char *end)
+/* How many lines of text start with a, then key, then a character of end
+ * (or the line's end). */
+static int count_lines(const char *text, const char *a, const char *key, const char *end)
 {
 	size_t la = strlen(a), lk = strlen(key);
+	int n = 0;
 
 	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
 		if (strncmp(p, a, la) != 0 || strncmp(p + la, key, lk) != 0)
 			continue;
 		char next = p[la + lk];
 		if (next == '\n' || next == '\0' || (next && strchr(end, next)))
-			return 1;
+			n++;
 	}
-	return 0;
+	return n;
 }
 
 /* A key the code knows and the documents do not fails here: the manual
- * page, the commented example and the README's tables. */
+ * page, the commented example and the README's tables, each once. */
 static void test_every_key_documented(void **state)
 {
 	char *man = read_source_file("man/antireplay.conf.5");
@@ -976,12 +977,13 @@ static void test_every_key_documented(void **state)
 
 	(void)state;
 	for (size_t i = 0; (key = config_key(i, NULL)); i++) {
-		if (!has_line(man, ".It Cm ", key, " "))
-			fail_msg("man/antireplay.conf.5: no \".It Cm %s\"", key);
-		if (!has_line(example, "", key, " ") && !has_line(example, "#", key, " "))
-			fail_msg("conf/antireplay.conf: no \"%s = ...\" line", key);
-		if (!has_line(readme, "| `", key, "`"))
-			fail_msg("README.md: no row for %s", key);
+		if (count_lines(man, ".It Cm ", key, " ") != 1)
+			fail_msg("man/antireplay.conf.5: not one \".It Cm %s\"", key);
+		/* "key = default", or "#key = ..." for one without a fixed default */
+		if (count_lines(example, "", key, " ") + count_lines(example, "#", key, " ") != 1)
+			fail_msg("conf/antireplay.conf: not one \"%s = ...\" line", key);
+		if (count_lines(readme, "| `", key, "`") != 1)
+			fail_msg("README.md: not one row for %s", key);
 	}
 	free(man);
 	free(example);
