@@ -35,6 +35,11 @@ if [ -n "$version" ]; then
 else
 	check_match "--version prints a version" '[0-9]+\.[0-9]+\.[0-9]+' "$OUT"
 fi
+# One version: configure.ac's, which debian/changelog and NEWS must name.
+check "debian/changelog's newest entry is this version" "antireplay-fcgi $(sed -n \
+	'1s/^antireplay (\([^)]*\)).*/\1/p' "$top_srcdir/debian/changelog")" "$OUT"
+check "NEWS starts with this version" "antireplay-fcgi $(sed -n \
+	'1s/^antireplay \([0-9.]*\).*/\1/p' "$top_srcdir/NEWS")" "$OUT"
 
 run --no-such-option
 check "an unknown option exits non-zero" 1 "$([ "$RC" -ne 0 ] && echo 1 || echo 0)"
