@@ -215,33 +215,48 @@ enum redis_status redis_conn_connect(struct redis_conn *rc)
 	}
 	if (set_up_connection(rc) < 0)
 		return REDIS_STATUS_UNAVAILABLE;
-	if (rc->down_since_ms != 0) {
-		log_warn("redis %s: connected again after %.1f s and %lu failures", rc->where,
-		         (util_now_ms() - rc->down_since_ms) / 1000.0, rc->failures);
-		rc->down_since_ms = 0;
-		rc->failures = 0;
-	}
 	log_debug("redis %s: connected", rc->where);
 	return REDIS_STATUS_OK;
 }
 
-/* These prefixes mean "did not run, and this server cannot serve now". */
-enum redis_status redis_conn_error(struct redis_conn *rc, const char *what, const char *msg)
+/* An error reply that means "did not run, and this server cannot serve
+ * now": part of an outage. */
+static int is_outage_reply(const char *msg)
 {
 	static const char *const not_run[] = {"LOADING", "BUSY", "READONLY", "MASTERDOWN",
 	                                      "NOREPLICAS", "TRYAGAIN", "CLUSTERDOWN", "NOAUTH"};
+	for (size_t i = 0; i < sizeof not_run / sizeof not_run[0]; i++)
+		if (strncmp(msg, not_run[i], strlen(not_run[i])) == 0)
+			return 1;
+	return 0;
+}
+
+/* A reply arrived: unless it says the server cannot serve, an outage is
+ * over. Not at connect: a read-only replica takes the set-up and refuses
+ * every write, which is still the same outage. */
+static void reply_arrived(struct redis_conn *rc, const redisReply *r)
+{
+	if (rc->down_since_ms == 0 || (r->type == REDIS_REPLY_ERROR && is_outage_reply(r->str)))
+		return;
+	log_warn("redis %s: serving again after %.1f s and %lu failures", rc->where,
+	         (util_now_ms() - rc->down_since_ms) / 1000.0, rc->failures);
+	rc->down_since_ms = 0;
+	rc->failures = 0;
+	rc->quiet_failures = 0;
+}
+
+enum redis_status redis_conn_error(struct redis_conn *rc, const char *what, const char *msg)
+{
 	if (strncmp(msg, "OOM", 3) == 0) {
 		log_error("redis %s: %s refused, Redis is out of memory (maxmemory reached, "
 		          "noeviction): %s",
 		          rc->where, what, msg);
 		return REDIS_STATUS_FULL;
 	}
-	for (size_t i = 0; i < sizeof not_run / sizeof not_run[0]; i++) {
-		if (strncmp(msg, not_run[i], strlen(not_run[i])) == 0) {
-			report_outage(rc, msg, what);
-			redis_conn_drop(rc);
-			return REDIS_STATUS_UNAVAILABLE;
-		}
+	if (is_outage_reply(msg)) {
+		report_outage(rc, msg, what);
+		redis_conn_drop(rc);
+		return REDIS_STATUS_UNAVAILABLE;
 	}
 	log_error("redis %s: %s failed: %s", rc->where, what, msg);
 	return REDIS_STATUS_REPLY;
@@ -285,8 +300,10 @@ redisReply *redis_conn_send(struct redis_conn *rc, int argc, const char *const *
  * reset (the command may have run). */
 static enum redis_status check_arrived(struct redis_conn *rc, const char *what, redisReply *r)
 {
-	if (r)
+	if (r) {
+		reply_arrived(rc, r);
 		return REDIS_STATUS_OK;
+	}
 	redis_conn_failed(rc, what);
 	return REDIS_STATUS_UNKNOWN;
 }

@@ -26,12 +26,23 @@ ANTIREPLAY_BIN=/usr/sbin/antireplay-fcgi
 	echo "1..0 # SKIP needs root and AR_DEB (run scripts/test-deb)"
 	exit 77
 }
-ar_require "$REDIS_SERVER" "$REDIS_CLI" "$NGINX" "$CURL" "$JQ" "$SPAWN_FCGI"
+ar_require "$REDIS_SERVER" "$REDIS_CLI" "$NGINX" "$CURL" "$JQ" "$SPAWN_FCGI" \
+	"$(command -v multiwatch)" "$(command -v pgrep)"
 ar_setup_tmp
 CONF=/etc/antireplay/antireplay.conf
 UNITS=/lib/systemd/system
 
 # --- install ------------------------------------------------------------------
+# Whatever happens below, the machine is left without the package (and the
+# config the test edits, which holds its admin token).
+purge_on_exit() {
+	if dpkg-query -W -f='${Status}' antireplay 2>/dev/null | grep -q 'ok installed'; then
+		echo "# purging antireplay on the way out"
+		apt-get purge -y -q antireplay >/dev/null 2>&1
+	fi
+	ar_cleanup
+}
+trap purge_on_exit EXIT
 cp "$AR_DEB" "$AR_TMP/"
 if apt-get install -y -q --no-install-recommends "$AR_TMP/$(basename "$AR_DEB")" \
 	>"$AR_TMP/install.log" 2>&1; then
@@ -47,7 +58,8 @@ done
 for f in $CONF $UNITS/antireplay.socket $UNITS/antireplay.service \
 	$UNITS/antireplay-spawn-fcgi.service $UNITS/antireplay-drain.service \
 	/usr/share/antireplay/lua/submit_order.lua /usr/share/antireplay/mariadb/schema.sql \
-	/usr/share/doc/antireplay/copyright /usr/share/doc/antireplay/examples/nginx/antireplay.conf \
+	/usr/share/doc/antireplay/copyright /usr/share/doc/antireplay/README.md \
+	/usr/share/doc/antireplay/examples/nginx/antireplay.conf \
 	/usr/share/doc/antireplay/examples/apache/antireplay-fcgid.conf \
 	/usr/share/doc/antireplay/examples/lighttpd/antireplay-socket.conf \
 	/usr/share/doc/antireplay/examples/redis/antireplay-redis.conf; do
@@ -74,7 +86,6 @@ check "no unit enabled" "" "$(find /etc/systemd/system -name 'antireplay*' 2>/de
 # --- the pool as its unit runs it ---------------------------------------------
 ar_start_redis
 ADMIN=deb-admin-token-$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')
-cp $CONF "$AR_TMP/shipped.conf"
 sed -i -e "s|^redis = .*|redis = unix:$AR_TMP/redis.sock|" -e 's|^base_path =.*|base_path = /api|' \
 	-e "s|^admin_token =.*|admin_token = $ADMIN|" -e 's|^token_rate = .*|token_rate = 0|' $CONF
 exec_start=$(sed -n 's/^ExecStart=//p' $UNITS/antireplay-spawn-fcgi.service)
