@@ -3,7 +3,8 @@
 # Redis that hangs or is gone gives 503 unavailable quickly (before a web
 # server would give up: see ANSWER_MS) without killing a worker, the retry
 # after a timeout gets the recorded outcome (stock moves once), and service
-# resumes when Redis is back, without restarting the app.
+# resumes when Redis is back, without restarting the app; a read-only
+# replica is one outage, not one per request.
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/lib.sh"
@@ -179,6 +180,28 @@ workers_alive "Redis back"
 check "back: the same worker PIDs" "$PIDS0" "$AR_APP_PIDS"
 ar_fcgi GET /metrics
 check "back: metrics" 200 "$AR_STATUS"
+
+# A Redis that takes the connection and its set-up but refuses every write
+# (a replica, read-only): one outage for each worker, never over until
+# Redis takes writes again (it once looked over at every connect, and
+# began again at every request: two log lines each).
+serving=$(grep -c 'serving again' "$AR_TMP/app.log")
+ar_redis REPLICAOF 127.0.0.1 1 >/dev/null # nothing listens there
+i=0 refused=0
+while [ $i -lt 8 ]; do
+	ar_token
+	[ "$AR_STATUS" != 503 ] || refused=$((refused + 1))
+	i=$((i + 1))
+done
+check "read-only replica: 8 token requests, every one 503" 8 "$refused"
+check_contains "read-only replica: logged as an outage" "READONLY" "$(cat "$AR_TMP/app.log")"
+check "read-only replica: the outage never seemed over" "$serving" \
+	"$(grep -c 'serving again' "$AR_TMP/app.log")"
+ar_redis REPLICAOF NO ONE >/dev/null
+ar_token
+check "a primary again: 201" 201 "$AR_STATUS"
+check "and the outage is over" 1 \
+	"$([ "$(grep -c 'serving again' "$AR_TMP/app.log")" -gt "$serving" ] && echo 1)"
 
 ar_audit_report
 ar_done
