@@ -83,7 +83,7 @@ static void token(char out[37], const char *tag, unsigned long i)
  * here the tag and the counter, the same length, so the same Redis cost).
  * Unused tokens live in the hash of their issue window: with token_ttl
  * 3600 the app uses W = 450 s windows and passes WINDOWS window keys to
- * submit_order, the current one first (src/store.c, token_windows). */
+ * submit_order, the current one first (src/keyspace.c, keyspace_windows_at). */
 #define TTL 3600
 #define WINDOW_S (TTL / 8)
 #define WINDOWS 11

@@ -4,9 +4,8 @@
 -- entries are acknowledged, and the stream is trimmed below the oldest
 -- entry that any consumer group still needs.
 --
--- KEYS[1] orders stream     KEYS[2 ..] the hashes of the batch's orders
--- ARGV[1] the drain's group ARGV[2] order TTL (s)
--- ARGV[3 ..] the entries' stream ids (orders and entries already gone)
+-- Its keys and arguments are named once, in the block below, in the order
+-- src/drain.c appends them.
 --
 -- Returns {acknowledged, trimmed}.
 --
@@ -18,13 +17,24 @@
 -- itself is kept (one entry; it spares us incrementing an id in Lua).
 -- Done in the script so no group can move between the look and the trim.
 
-local stream = KEYS[1]
-for i = 2, #KEYS do
-  redis.call('EXPIRE', KEYS[i], ARGV[2])
+-- The arguments, named once. A call that does not match is refused.
+if #KEYS < 1 or #ARGV < 2 then
+  return redis.error_reply('ERR drain_ack: expected 1 + n keys and 2 + m arguments; got ' ..
+                           #KEYS .. ' keys and ' .. #ARGV .. ' arguments')
+end
+local stream = KEYS[1]          -- the orders stream
+local ORDERS_FROM = 2           -- KEYS[2 ..]: the hashes of the batch's orders
+local group = ARGV[1]           -- the drain's consumer group
+local order_ttl = ARGV[2]       -- how long an order's hash stays (s)
+local IDS_FROM = 3              -- ARGV[3 ..]: the entries' stream ids (orders,
+                                -- and entries that are gone)
+
+for i = ORDERS_FROM, #KEYS do
+  redis.call('EXPIRE', KEYS[i], order_ttl)
 end
 local acked = 0
-if #ARGV > 2 then
-  acked = redis.call('XACK', stream, ARGV[1], unpack(ARGV, 3))
+if #ARGV >= IDS_FROM then
+  acked = redis.call('XACK', stream, group, unpack(ARGV, IDS_FROM))
 end
 
 -- "ms-seq" -> ms, seq (exact up to 2^53, far beyond any clock in ms)

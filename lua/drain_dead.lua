@@ -5,16 +5,27 @@
 -- after the dead letter went) adds nothing. XADD comes before XACK: when
 -- Redis refuses the XADD (out of memory), the entry stays pending.
 --
--- KEYS[1] orders stream     KEYS[2] dead-letter stream
--- ARGV[1] the drain's group ARGV[2] the entry's id   ARGV[3] the reason
--- ARGV[4 ..] the entry's fields and values
+-- Its keys and arguments are named once, in the block below, in the order
+-- src/drain.c appends them.
 --
 -- Returns the id of the dead letter, or nil when the entry was not pending.
 
-if #redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1) == 0 then
-	return false
+-- The arguments, named once. A call that does not match is refused.
+if #KEYS ~= 2 or #ARGV < 3 or (#ARGV - 3) % 2 ~= 0 then
+  return redis.error_reply('ERR drain_dead: expected 2 keys and 3 + 2n arguments; got ' ..
+                           #KEYS .. ' keys and ' .. #ARGV .. ' arguments')
 end
-local id = redis.call('XADD', KEYS[2], '*', 'source_id', ARGV[2], 'reason', ARGV[3],
-                      unpack(ARGV, 4))
-redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+local stream_key = KEYS[1]      -- the orders stream
+local dead_key = KEYS[2]        -- the dead-letter stream
+local group = ARGV[1]           -- the drain's consumer group
+local entry_id = ARGV[2]        -- the entry's id in the orders stream
+local reason = ARGV[3]          -- why it is a dead letter
+local FIELDS_FROM = 4           -- ARGV[4 ..]: its n fields and values
+
+if #redis.call('XPENDING', stream_key, group, entry_id, entry_id, 1) == 0 then
+  return false
+end
+local id = redis.call('XADD', dead_key, '*', 'source_id', entry_id, 'reason', reason,
+                      unpack(ARGV, FIELDS_FROM))
+redis.call('XACK', stream_key, group, entry_id)
 return id

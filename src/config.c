@@ -11,7 +11,7 @@
 #include "util.h"
 
 #define CONFIG_FILE_MAX (1024 * 1024)
-#define KEY_PREFIX_MAX 64
+
 #define ADMIN_TOKEN_MIN 16
 /* Location is base_path + "/orders/" + a UUID, in a header value of
  * RESPONSE_HEADER_VALUE_MAX (192) bytes. */
@@ -125,8 +125,8 @@ static int set_client_timeout_ms(struct ar_config *cfg, const char *value, char 
 
 static int set_key_prefix(struct ar_config *cfg, const char *value, char *why, size_t whylen)
 {
-	if (strlen(value) > KEY_PREFIX_MAX || strpbrk(value, " \t{}")) {
-		snprintf(why, whylen, "at most %d characters, no spaces or braces", KEY_PREFIX_MAX);
+	if (strlen(value) > CONFIG_KEY_PREFIX_MAX || strpbrk(value, " \t{}")) {
+		snprintf(why, whylen, "at most %d characters, no spaces or braces", CONFIG_KEY_PREFIX_MAX);
 		return -1;
 	}
 	replace_string(&cfg->key_prefix, value);

@@ -7,6 +7,9 @@
 
 #include "log.h"
 
+/* The longest key_prefix taken (no spaces or braces). */
+#define CONFIG_KEY_PREFIX_MAX 64
+
 enum ar_duplicate_mode { DUPLICATE_REPLAY, DUPLICATE_REJECT };
 enum ar_bind { BIND_NONE, BIND_REMOTE_USER, BIND_HEADER, BIND_COOKIE };
 

@@ -9,13 +9,12 @@
 #include "drain_entry.h"
 #include "drain_write.h"
 #include "log.h"
+#include "keyspace.h"
 #include "orderdb.h"
+#include "redis_args.h"
 #include "redis_conn.h"
-#include "strbuf.h"
 #include "util.h"
 
-/* prefix (<= 64) + "order:" + a UUID, or "orders:dead" */
-#define DRAIN_KEY_MAX (64 + 8 + TOKEN_LEN + 1)
 /* Calls to XAUTOCLAIM a step may make while the entries it meets are
  * not idle enough (each looks at up to 10 × COUNT entries). */
 #define CLAIM_CALLS_PER_STEP 10
@@ -36,8 +35,8 @@ struct drain {
 	char *consumer;
 	struct redis_conn *rc;
 	struct orderdb *db;
-	char stream_key[DRAIN_KEY_MAX];
-	char dead_key[DRAIN_KEY_MAX];
+	char stream_key[KEYSPACE_KEY_MAX];
+	char dead_key[KEYSPACE_KEY_MAX];
 	int group_ready;       /* XGROUP CREATE done on this connection */
 	int read_own_pending;  /* read our own pending entries before new ones */
 	double next_claim_ms;  /* when to look for idle entries of others */
@@ -51,20 +50,17 @@ struct drain {
 	char (*ack_ids)[DRAIN_STREAM_ID_MAX + 1]; /* orders + entries gone */
 	size_t n_ack;
 
-	/* drain_ack's arguments: EVALSHA sha numkeys stream keys... group ttl ids... */
-	const char **argv;
-	size_t *argvlen;
-	char (*order_keys)[DRAIN_KEY_MAX];
-	char ttl[24];
+	/* The arguments of a script call (drain_ack, drain_dead), reused. */
+	struct redis_args args;
 
 	struct drain_stats stats;
 };
 
-static void key_name(const struct ar_config *cfg, const char *kind, const char *name,
-                     char out[DRAIN_KEY_MAX])
+/* The biggest script call: drain_ack with a key and a stream id per
+ * order, or drain_dead with an entry's fields and values. */
+static int args_max(size_t batch)
 {
-	/* key_prefix <= 64 bytes (config), kind and name are ours: it fits. */
-	snprintf(out, DRAIN_KEY_MAX, "%s%s%s", cfg->key_prefix, kind, name);
+	return (int)(REDIS_ARGS_SCRIPT_HEAD + 3 + 2 * batch + 2 * DEAD_FIELDS_MAX);
 }
 
 struct drain *drain_new(const struct ar_config *cfg, const char *consumer)
@@ -79,17 +75,16 @@ struct drain *drain_new(const struct ar_config *cfg, const char *consumer)
 	/* Once per outage, and a reminder a minute while it lasts. */
 	redis_conn_set_log_repeat(d->rc, 60000);
 	d->db = orderdb_new(cfg);
-	key_name(cfg, "orders", "", d->stream_key);
-	key_name(cfg, "orders:dead", "", d->dead_key);
+	/* key_prefix is at most CONFIG_KEY_PREFIX_MAX bytes: these fit. */
+	keyspace_key(d->stream_key, cfg->key_prefix, KEY_ORDERS, "");
+	keyspace_key(d->dead_key, cfg->key_prefix, KEY_DEAD, "");
 	d->read_own_pending = 1;
 	strcpy(d->claim_cursor, "0-0");
 	d->orders = xcalloc(batch, sizeof *d->orders);
 	d->refusal = xcalloc(batch, sizeof *d->refusal);
 	d->dead = xcalloc(batch, 1);
 	d->ack_ids = xcalloc(batch, sizeof *d->ack_ids);
-	d->argv = xcalloc(6 + 2 * batch, sizeof *d->argv);
-	d->argvlen = xcalloc(6 + 2 * batch, sizeof *d->argvlen);
-	d->order_keys = xcalloc(batch, sizeof *d->order_keys);
+	redis_args_init(&d->args, args_max(batch), batch * KEYSPACE_KEY_MAX + 64);
 	return d;
 }
 
@@ -113,9 +108,7 @@ void drain_free(struct drain *d)
 	free(d->refusal);
 	free(d->dead);
 	free(d->ack_ids);
-	free(d->argv);
-	free(d->argvlen);
-	free(d->order_keys);
+	redis_args_release(&d->args);
 	free(d->consumer);
 	free(d);
 }
@@ -212,21 +205,20 @@ static void copy_id(char out[DRAIN_STREAM_ID_MAX + 1], const redisReply *r)
 static int dead_letter(struct drain *d, const char *id, size_t id_len, const char *reason,
                        size_t n_fv, const char *const *fv, const size_t *fv_len)
 {
-	size_t argc = 3 + 2 + 3 + n_fv, a = 3;
-	const char **argv = xcalloc(argc, sizeof *argv);
-	size_t *argvlen = xcalloc(argc, sizeof *argvlen);
+	struct redis_args *a = &d->args;
 	redisReply *r;
 
-	argv[a] = d->stream_key, argvlen[a++] = strlen(d->stream_key);
-	argv[a] = d->dead_key, argvlen[a++] = strlen(d->dead_key);
-	argv[a] = DRAIN_GROUP, argvlen[a++] = strlen(DRAIN_GROUP);
-	argv[a] = id, argvlen[a++] = id_len;
-	argv[a] = reason, argvlen[a++] = strlen(reason);
+	/* In the order lua/drain_dead.lua names them. */
+	redis_args_start_script(a);
+	redis_args_add_str(a, d->stream_key);
+	redis_args_add_str(a, d->dead_key);
+	redis_args_end_keys(a);
+	redis_args_add_str(a, DRAIN_GROUP);
+	redis_args_add(a, id, id_len);
+	redis_args_add_str(a, reason);
 	for (size_t i = 0; i < n_fv; i++)
-		argv[a] = fv[i], argvlen[a++] = fv_len[i];
-	enum redis_status s = redis_conn_eval(d->rc, SCRIPT_DEAD, 2, (int)a, argv, argvlen, &r);
-	free(argv);
-	free(argvlen);
+		redis_args_add(a, fv[i], fv_len[i]);
+	enum redis_status s = redis_conn_eval(d->rc, SCRIPT_DEAD, a, &r);
 	if (s != REDIS_STATUS_OK)
 		return -1;
 	int sent = r->type != REDIS_REPLY_NIL;
@@ -459,21 +451,25 @@ static enum drain_step_result read_batch(struct drain *d)
 /* lua/drain_ack.lua for the committed batch. */
 static int acknowledge(struct drain *d)
 {
-	size_t a = 3;
+	struct redis_args *a = &d->args;
 	redisReply *r;
 
-	d->argv[a] = d->stream_key, d->argvlen[a++] = strlen(d->stream_key);
+	/* In the order lua/drain_ack.lua names them. */
+	redis_args_start_script(a);
+	redis_args_add_str(a, d->stream_key);
 	for (size_t i = 0; i < d->n_orders; i++) {
-		key_name(d->cfg, "order:", d->orders[i].order_id, d->order_keys[i]);
-		d->argv[a] = d->order_keys[i], d->argvlen[a++] = strlen(d->order_keys[i]);
+		char key[KEYSPACE_KEY_MAX];
+		size_t n = keyspace_key(key, d->cfg->key_prefix, KEY_ORDER, d->orders[i].order_id);
+		if (n == 0)
+			redis_args_fail(a); /* cannot happen: the id is a UUID */
+		redis_args_add_copy(a, key, n);
 	}
-	d->argv[a] = DRAIN_GROUP, d->argvlen[a++] = strlen(DRAIN_GROUP);
-	snprintf(d->ttl, sizeof d->ttl, "%ld", config_order_ttl(d->cfg));
-	d->argv[a] = d->ttl, d->argvlen[a++] = strlen(d->ttl);
+	redis_args_end_keys(a);
+	redis_args_add_str(a, DRAIN_GROUP);
+	redis_args_add_int(a, config_order_ttl(d->cfg));
 	for (size_t i = 0; i < d->n_ack; i++)
-		d->argv[a] = d->ack_ids[i], d->argvlen[a++] = strlen(d->ack_ids[i]);
-	if (redis_conn_eval(d->rc, SCRIPT_ACK, (int)(1 + d->n_orders), (int)a, d->argv,
-	                    d->argvlen, &r) != REDIS_STATUS_OK)
+		redis_args_add_str(a, d->ack_ids[i]);
+	if (redis_conn_eval(d->rc, SCRIPT_ACK, a, &r) != REDIS_STATUS_OK)
 		return -1;
 	if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
 	    r->element[1]->type == REDIS_REPLY_INTEGER)

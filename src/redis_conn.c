@@ -349,31 +349,44 @@ static int is_noscript(const redisReply *r)
 	return r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0;
 }
 
-enum redis_status redis_conn_eval(struct redis_conn *rc, int id, int numkeys, int argc,
-                                  const char **argv, size_t *argvlen, redisReply **out)
+int redis_conn_args_ok(const struct redis_conn *rc, const char *what,
+                       const struct redis_args *a)
 {
-	enum redis_status s = redis_conn_connect(rc);
+	if (redis_args_ok(a))
+		return 1;
+	log_error("redis %s: an argument of %s did not fit (a key too long?); not sent", rc->where,
+	          what);
+	return 0;
+}
+
+enum redis_status redis_conn_eval(struct redis_conn *rc, int id, struct redis_args *a,
+                                  redisReply **out)
+{
 	const char *name = rc->script[id]->name;
+	enum redis_status s;
 	redisReply *r;
 
 	*out = NULL;
+	if (!redis_conn_args_ok(rc, name, a))
+		return REDIS_STATUS_REPLY;
+	s = redis_conn_connect(rc);
 	if (s != REDIS_STATUS_OK)
 		return s;
-	argv[0] = "EVALSHA";
-	argvlen[0] = 7;
-	argv[1] = rc->sha[id];
-	argvlen[1] = 40;
-	argv[2] = rc->numkeys;
-	argvlen[2] = strbuf_format_int(rc->numkeys, numkeys);
-	r = redis_conn_send(rc, argc, argv, argvlen);
+	a->argv[0] = "EVALSHA";
+	a->argvlen[0] = 7;
+	a->argv[1] = rc->sha[id];
+	a->argvlen[1] = 40;
+	a->argv[2] = rc->numkeys;
+	a->argvlen[2] = strbuf_format_int(rc->numkeys, a->numkeys);
+	r = redis_conn_send(rc, a->argc, a->argv, a->argvlen);
 	if (r && is_noscript(r)) {
 		freeReplyObject(r);
 		log_warn("redis %s: NOSCRIPT for %s; sending its source again", rc->where, name);
-		argv[0] = "EVAL";
-		argvlen[0] = 4;
-		argv[1] = rc->script[id]->source;
-		argvlen[1] = strlen(rc->script[id]->source);
-		r = redis_conn_send(rc, argc, argv, argvlen);
+		a->argv[0] = "EVAL";
+		a->argvlen[0] = 4;
+		a->argv[1] = rc->script[id]->source;
+		a->argvlen[1] = strlen(rc->script[id]->source);
+		r = redis_conn_send(rc, a->argc, a->argv, a->argvlen);
 	}
 	*out = r;
 	s = check_arrived(rc, name, r);

@@ -13,6 +13,7 @@
 #include <hiredis/hiredis.h>
 
 #include "config.h"
+#include "redis_args.h"
 
 enum redis_status {
 	REDIS_STATUS_OK = 0,
@@ -81,15 +82,20 @@ enum redis_status redis_conn_run_any(struct redis_conn *rc, const char *what, in
                                      const char *const *argv, const size_t *argvlen,
                                      redisReply **out);
 
+/* 1 when a may be sent; else 0, logged as a failure of what. */
+int redis_conn_args_ok(const struct redis_conn *rc, const char *what,
+                       const struct redis_args *a);
+
 /* Runs script number id (an index into the names given to redis_conn_new)
- * with argv[3..argc) already placed; argv[0..2] are filled here (EVALSHA,
- * the SHA-1, numkeys), so argv and argvlen must be writable. NOSCRIPT
+ * with the arguments of a (begun with redis_args_start_script; its three
+ * head slots are filled here: EVALSHA, the SHA-1, numkeys). NOSCRIPT
  * (Redis restarted or flushed: the script did not run) is retried once as
  * EVAL with the source, which runs the script and puts it back in the
  * cache in one round trip; a SCRIPT LOAD then EVALSHA would lose to a
- * flush landing between the two. Replies as redis_conn_run. */
-enum redis_status redis_conn_eval(struct redis_conn *rc, int id, int numkeys, int argc,
-                                  const char **argv, size_t *argvlen, redisReply **out);
+ * flush landing between the two. A failed builder is not sent (logged,
+ * REDIS_STATUS_REPLY). Replies as redis_conn_run. */
+enum redis_status redis_conn_eval(struct redis_conn *rc, int id, struct redis_args *a,
+                                  redisReply **out);
 
 /* Logs an unexpected reply to what, frees it, returns REDIS_STATUS_REPLY. */
 enum redis_status redis_conn_unexpected(struct redis_conn *rc, const char *what, redisReply *r);

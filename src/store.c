@@ -1,5 +1,5 @@
-/* store: every command antireplay-fcgi sends, its keys and its replies;
- * the connection itself is redis_conn's. */
+/* store: every command antireplay-fcgi sends and what its reply means. Key
+ * names are keyspace's, arguments redis_args's, the connection redis_conn's. */
 #include "store.h"
 
 #include <stdio.h>
@@ -7,10 +7,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "identity.h"
+#include "keyspace.h"
 #include "log.h"
+#include "redis_args.h"
 #include "redis_conn.h"
-#include "strbuf.h"
 #include "util.h"
 
 /* store_status is redis_status under the names the handlers use. */
@@ -21,31 +21,12 @@ _Static_assert(STORE_OK == (int)REDIS_STATUS_OK &&
                    STORE_ERR_REPLY == (int)REDIS_STATUS_REPLY,
                "store_status mirrors redis_status");
 
-/* The longest key: prefix (<= 64) + "rate:" + a client key ("i:" + identity
- * or "a:" + REMOTE_ADDR, < IDENTITY_MAX + 64). */
-#define KEY_MAX (64 + 8 + IDENTITY_MAX + 64)
-/* Unused tokens are kept in one hash per issue window of W seconds,
- * W = max(WINDOW_MIN_S, ceil(token_ttl / WINDOWS_PER_TTL)) (see
- * current_windows below). Host clocks may be W / 2 from Redis's: the
- * scripts refuse a request from a host further off (clock skew). */
-#define WINDOWS_PER_TTL 8
-#define WINDOW_MIN_S 10
-/* The windows a live token can be in: WINDOWS_PER_TTL + 1 back (its TTL
- * and one window for clocks that disagree), the current one, one ahead. */
-#define WINDOW_KEYS_MAX (WINDOWS_PER_TTL + 3)
-/* EVALSHA sha numkeys, then the keys (4 + windows + lines) and the
- * arguments (10 + 2 * lines) of the biggest call, submit_order. */
-#define MAX_ARGS (3 + 4 + WINDOW_KEYS_MAX + ORDER_MAX_ITEMS + 10 + 2 * ORDER_MAX_ITEMS)
-#define KEY_SLOTS (4 + ORDER_MAX_ITEMS)
-/* Slots of st->nums: the quantities use 1 .. ORDER_MAX_ITEMS. */
-enum {
-	NUM_FIRST = 0,
-	NUM_SECOND = ORDER_MAX_ITEMS + 1,
-	NUM_THIRD,
-	NUM_FOURTH,
-	NUM_FIFTH,
-	NUM_SLOTS
-};
+/* The biggest call, submit_order: EVALSHA sha numkeys, the keys (4 +
+ * windows + lines), the arguments (10 + 2 * lines). */
+#define MAX_ARGS (REDIS_ARGS_SCRIPT_HEAD + 4 + KEYSPACE_WINDOWS_MAX + ORDER_MAX_ITEMS + 10 + \
+                  2 * ORDER_MAX_ITEMS)
+/* Its copied keys (4 + lines) and numbers (a few, and each quantity). */
+#define ARGS_BUF ((4 + ORDER_MAX_ITEMS) * KEYSPACE_KEY_MAX + (8 + ORDER_MAX_ITEMS) * 24)
 
 enum script_id { SCRIPT_ISSUE_TOKEN, SCRIPT_SUBMIT_ORDER, SCRIPT_COUNT };
 static const char *const script_names[SCRIPT_COUNT] = {"issue_token", "submit_order"};
@@ -60,26 +41,11 @@ static const char *const result_names[SUBMIT_RESULT_COUNT] = {
 	[SUBMIT_OUT_OF_STOCK] = "out_of_stock",
 };
 
-/* The hashes of unused tokens a request names (current_windows). */
-struct token_windows {
-	long long now;     /* unix time of the last call */
-	long seconds;      /* W */
-	long long current; /* now / W; -1 until first rendered */
-	int count;         /* keys to look in */
-	char key[WINDOW_KEYS_MAX][KEY_MAX]; /* the likeliest first */
-	size_t key_len[WINDOW_KEYS_MAX];
-	int overflow;      /* a key did not fit KEY_MAX */
-};
-
 struct store {
 	const struct ar_config *cfg;
 	struct redis_conn *conn;
-	/* Per-process scratch for one command's arguments: no per-request malloc. */
-	const char *argv[MAX_ARGS];
-	size_t argvlen[MAX_ARGS];
-	int arg_overflow; /* a key did not fit: refuse to send the command */
-	char keys[KEY_SLOTS][KEY_MAX];
-	char nums[NUM_SLOTS][24];
+	/* One command's arguments, reused: no per-request malloc. */
+	struct redis_args args;
 	struct token_windows windows;
 };
 
@@ -94,7 +60,8 @@ struct store *store_new(const struct ar_config *cfg)
 
 	st->cfg = cfg;
 	st->conn = redis_conn_new(cfg, 0, script_names, SCRIPT_COUNT);
-	st->windows.current = -1;
+	redis_args_init(&st->args, MAX_ARGS, ARGS_BUF);
+	keyspace_windows_init(&st->windows);
 	return st;
 }
 
@@ -103,6 +70,7 @@ void store_free(struct store *st)
 	if (!st)
 		return;
 	redis_conn_free(st->conn);
+	redis_args_release(&st->args);
 	free(st);
 }
 
@@ -111,139 +79,42 @@ enum store_status store_connect(struct store *st)
 	return (enum store_status)redis_conn_connect(st->conn);
 }
 
-/* Puts argument i. */
-static void arg(struct store *st, int i, const char *s, size_t len)
+/* Appends the key of kind and name; one that does not fit fails the
+ * command (a key cut short could name another client's). */
+static void add_key(struct store *st, enum key_kind kind, const char *name)
 {
-	st->argv[i] = s;
-	st->argvlen[i] = len;
+	char key[KEYSPACE_KEY_MAX];
+	size_t n = keyspace_key(key, st->cfg->key_prefix, kind, name);
+
+	if (n == 0)
+		redis_args_fail(&st->args);
+	redis_args_add_copy(&st->args, key, n);
 }
 
-static void arg_str(struct store *st, int i, const char *s)
-{
-	arg(st, i, s, strlen(s));
-}
-
-/* Builds prefix + kind + name into key slot k and puts it as argument i. */
-static void arg_key(struct store *st, int i, int k, const char *kind, const char *name)
-{
-	const char *parts[3] = {st->cfg->key_prefix, kind, name};
-	char *key = st->keys[k];
-	size_t n = 0;
-
-	for (int p = 0; p < 3; p++) {
-		size_t len = strlen(parts[p]);
-		if (len >= KEY_MAX - n) {
-			/* A cut key could name another client's key: never send it. */
-			st->arg_overflow = 1;
-			arg(st, i, key, 0);
-			return;
-		}
-		memcpy(key + n, parts[p], len);
-		n += len;
-	}
-	key[n] = '\0';
-	arg(st, i, key, n);
-}
-
-/* "<prefix>tw:<W>:<index>" into out; 0 for a key too long. */
-static size_t window_key(const char *prefix, long seconds, long long index, char out[KEY_MAX])
-{
-	char name[48];
-	size_t plen = strlen(prefix), n = 0;
-
-	memcpy(name, "tw:", 3);
-	n = 3 + strbuf_format_int(name + 3, seconds);
-	name[n++] = ':';
-	n += strbuf_format_int(name + n, index);
-	if (plen + n >= KEY_MAX)
-		return 0;
-	memcpy(out, prefix, plen);
-	memcpy(out + plen, name, n);
-	out[plen + n] = '\0';
-	return plen + n;
-}
-
-/* The issue windows of unused tokens. A token issued at unix time t (this
- * process's clock) goes into the hash "<p>tw:<W>:<t / W>", W seconds a
- * window: one hash field costs Redis less than one key with an expiry of
- * its own. A process that submits must look in every window a live token
- * can be in: the current one first (tokens are mostly used soon), then
- * back over the TTL and one window more (another host's clock may be
- * behind), and one ahead (or ahead of ours). W is in the key, so processes
- * configured with another token_ttl use their own hashes. The key names
- * change once a window: they are rendered then, not on every request. */
+/* The windows of unused tokens to use now (rendered once a window). */
 static const struct token_windows *current_windows(struct store *st)
 {
-	struct token_windows *tw = &st->windows;
-	long w = (st->cfg->token_ttl + WINDOWS_PER_TTL - 1) / WINDOWS_PER_TTL;
-	long back;
-	long long now = (long long)time(NULL), current;
-
-	if (w < WINDOW_MIN_S)
-		w = WINDOW_MIN_S;
-	back = (st->cfg->token_ttl + w - 1) / w + 1; /* <= WINDOWS_PER_TTL + 1 */
-	current = now / w;
-	tw->now = now;
-	if (current == tw->current && w == tw->seconds)
-		return tw;
-	tw->seconds = w;
-	tw->current = current;
-	tw->count = 0;
-	tw->overflow = 0;
-	for (long k = -1; k <= back; k++) {
-		/* k = -1 is the window ahead, looked in last. */
-		int slot = k < 0 ? (int)back + 1 : (int)k;
-		tw->key_len[slot] = window_key(st->cfg->key_prefix, w, current - k, tw->key[slot]);
-		tw->overflow |= tw->key_len[slot] == 0;
-		tw->count++;
-	}
-	return tw;
+	if (keyspace_windows_at(&st->windows, st->cfg->key_prefix, st->cfg->token_ttl,
+	                        (long long)time(NULL)) < 0)
+		redis_args_fail(&st->args);
+	return &st->windows;
 }
 
-/* Window key number i (0 = the current window) as argument a. */
-static void arg_window(struct store *st, int a, const struct token_windows *tw, int i)
-{
-	if (tw->overflow)
-		st->arg_overflow = 1;
-	arg(st, a, tw->key[i], tw->key_len[i]);
-}
-
-/* 0, or -1 (logged) when a key of the command being built did not fit. */
-static int args_complete(struct store *st, const char *what)
-{
-	if (!st->arg_overflow)
-		return 0;
-	st->arg_overflow = 0;
-	log_error("redis %s: a key of %s is longer than %d bytes; not sent",
-	          redis_conn_where(st->conn), what,
-	          KEY_MAX - 1);
-	return -1;
-}
-
-static void arg_num(struct store *st, int i, int k, long long v)
-{
-	arg(st, i, st->nums[k], strbuf_format_int(st->nums[k], v));
-}
-
-/* Runs one command from st->argv; on STORE_OK *out holds a non-error reply
+/* Runs the command in st->args; on STORE_OK *out holds a non-error reply
  * (the caller frees it). */
-static enum store_status run(struct store *st, const char *what, int argc, redisReply **out)
+static enum store_status run(struct store *st, const char *what, redisReply **out)
 {
+	const struct redis_args *a = &st->args;
+
 	*out = NULL;
-	if (args_complete(st, what) < 0)
+	if (!redis_conn_args_ok(st->conn, what, a))
 		return STORE_ERR_REPLY;
-	return (enum store_status)redis_conn_run(st->conn, what, argc, st->argv, st->argvlen, out);
+	return (enum store_status)redis_conn_run(st->conn, what, a->argc, a->argv, a->argvlen, out);
 }
 
-/* Runs script id with st->argv[3..argc) placed. */
-static enum store_status eval_script(struct store *st, int id, int numkeys, int argc,
-                                     redisReply **out)
+static enum store_status eval_script(struct store *st, int id, redisReply **out)
 {
-	*out = NULL;
-	if (args_complete(st, script_names[id]) < 0)
-		return STORE_ERR_REPLY;
-	return (enum store_status)redis_conn_eval(st->conn, id, numkeys, argc, st->argv,
-	                                          st->argvlen, out);
+	return (enum store_status)redis_conn_eval(st->conn, id, &st->args, out);
 }
 
 static enum store_status unexpected(struct store *st, const char *what, redisReply *r)
@@ -254,8 +125,9 @@ static enum store_status unexpected(struct store *st, const char *what, redisRep
 enum store_status store_ping(struct store *st)
 {
 	redisReply *r;
-	arg_str(st, 0, "PING");
-	enum store_status s = run(st, "PING", 1, &r);
+	redis_args_start_command(&st->args);
+	redis_args_add_str(&st->args, "PING");
+	enum store_status s = run(st, "PING", &r);
 	if (s != STORE_OK)
 		return s;
 	if (r->type != REDIS_REPLY_STATUS)
@@ -270,24 +142,25 @@ enum store_status store_issue_token(struct store *st, const char *token, const c
 	const struct ar_config *cfg = st->cfg;
 	redisReply *r;
 
+	struct redis_args *a = &st->args;
 	char field[TOKEN_KEY_LEN + 1];
-	const struct token_windows *tw = current_windows(st);
 
+	redis_args_start_script(a);
+	const struct token_windows *tw = current_windows(st);
 	token_key_name(token, field);
-	arg_key(st, 3, 0, "rate:", client);
-	arg_window(st, 4, tw, 0);
-	arg_key(st, 5, 2, "metrics", "");
-	arg_num(st, 6, NUM_FIRST, cfg->token_rate);
-	arg_num(st, 7, NUM_SECOND, cfg->token_ttl);
-	arg_str(st, 8, identity);
-	arg(st, 9, field, TOKEN_KEY_LEN);
-	/* Past the last expiry of any token in it, by Redis's clock (a window
-	 * of the TTL, one of clock disagreement), and the same for every
-	 * process that shares W: the window's end + (WINDOWS_PER_TTL + 1) W. */
-	arg_num(st, 10, NUM_THIRD, (tw->current + 2 + WINDOWS_PER_TTL) * tw->seconds);
-	arg_num(st, 11, NUM_FOURTH, tw->now);
-	arg_num(st, 12, NUM_FIFTH, tw->seconds / 2);
-	enum store_status s = eval_script(st, SCRIPT_ISSUE_TOKEN, 3, 13, &r);
+	/* In the order lua/issue_token.lua names them. */
+	add_key(st, KEY_RATE, client);
+	redis_args_add(a, tw->key[0], tw->key_len[0]);
+	add_key(st, KEY_METRICS, "");
+	redis_args_end_keys(a);
+	redis_args_add_int(a, cfg->token_rate);
+	redis_args_add_int(a, cfg->token_ttl);
+	redis_args_add_str(a, identity);
+	redis_args_add(a, field, TOKEN_KEY_LEN);
+	redis_args_add_int(a, keyspace_window_expireat(tw));
+	redis_args_add_int(a, tw->now);
+	redis_args_add_int(a, keyspace_max_skew(tw));
+	enum store_status s = eval_script(st, SCRIPT_ISSUE_TOKEN, &r);
 	if (s != STORE_OK)
 		return s;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
@@ -357,40 +230,41 @@ enum store_status store_submit_order(struct store *st, const struct store_submis
 {
 	const struct ar_config *cfg = st->cfg;
 	const struct order *o = sub->order;
+	struct redis_args *a = &st->args;
 	size_t n = o->n_items;
-	int a = 3, k = 0;
 	redisReply *r;
-
 	char field[TOKEN_KEY_LEN + 1];
-	const struct token_windows *tw = current_windows(st);
 
 	memset(res, 0, sizeof *res);
+	redis_args_start_script(a);
+	const struct token_windows *tw = current_windows(st);
 	token_key_name(sub->token, field);
-	arg_key(st, a++, k++, "t:", field);
-	arg_key(st, a++, k++, "order:", sub->order_id);
-	arg_key(st, a++, k++, "orders", "");
-	arg_key(st, a++, k++, "metrics", "");
+	/* In the order lua/submit_order.lua names them. */
+	add_key(st, KEY_TOKEN, field);
+	add_key(st, KEY_ORDER, sub->order_id);
+	add_key(st, KEY_ORDERS, "");
+	add_key(st, KEY_METRICS, "");
 	for (int i = 0; i < tw->count; i++)
-		arg_window(st, a++, tw, i);
+		redis_args_add(a, tw->key[i], tw->key_len[i]);
 	for (size_t i = 0; i < n; i++)
-		arg_key(st, a++, k++, "stock:", o->items[i].sku);
-	arg_str(st, a++, sub->identity);
-	arg_str(st, a++, sub->canonical);
-	arg_num(st, a++, NUM_FIRST, cfg->result_ttl);
-	arg_str(st, a++, cfg->duplicate_mode == DUPLICATE_REJECT ? "reject" : "replay");
-	arg_str(st, a++, sub->order_id);
-	arg(st, a++, sub->order_json, sub->order_json_len);
-	arg_num(st, a++, NUM_SECOND, tw->count);
-	arg(st, a++, field, TOKEN_KEY_LEN);
-	arg_num(st, a++, NUM_FOURTH, tw->now);
-	arg_num(st, a++, NUM_FIFTH, tw->seconds / 2);
+		add_key(st, KEY_STOCK, o->items[i].sku);
+	redis_args_end_keys(a);
+	redis_args_add_str(a, sub->identity);
+	redis_args_add_str(a, sub->canonical);
+	redis_args_add_int(a, cfg->result_ttl);
+	redis_args_add_str(a, cfg->duplicate_mode == DUPLICATE_REJECT ? "reject" : "replay");
+	redis_args_add_str(a, sub->order_id);
+	redis_args_add(a, sub->order_json, sub->order_json_len);
+	redis_args_add_int(a, tw->count);
+	redis_args_add(a, field, TOKEN_KEY_LEN);
+	redis_args_add_int(a, tw->now);
+	redis_args_add_int(a, keyspace_max_skew(tw));
 	for (size_t i = 0; i < n; i++)
-		arg_num(st, a++, (int)i + 1, o->items[i].qty);
+		redis_args_add_int(a, o->items[i].qty);
 	for (size_t i = 0; i < n; i++)
-		arg_str(st, a++, o->items[i].sku);
+		redis_args_add_str(a, o->items[i].sku);
 
-	enum store_status s =
-	    eval_script(st, SCRIPT_SUBMIT_ORDER, (int)(4 + tw->count + (int)n), a, &r);
+	enum store_status s = eval_script(st, SCRIPT_SUBMIT_ORDER, &r);
 	if (s != STORE_OK)
 		return s;
 	if (parse_submit_reply(r, res) < 0) {
@@ -420,11 +294,12 @@ enum store_status store_get_order(struct store *st, const char *order_id, const 
 
 	*json = NULL;
 	*len = 0;
-	arg_str(st, 0, "HMGET");
-	arg_key(st, 1, 0, "order:", order_id);
-	arg_str(st, 2, "order");
-	arg_str(st, 3, "owner");
-	enum store_status s = run(st, "HMGET order", 4, &r);
+	redis_args_start_command(&st->args);
+	redis_args_add_str(&st->args, "HMGET");
+	add_key(st, KEY_ORDER, order_id);
+	redis_args_add_str(&st->args, "order");
+	redis_args_add_str(&st->args, "owner");
+	enum store_status s = run(st, "HMGET order", &r);
 	if (s != STORE_OK)
 		return s;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2)
@@ -450,9 +325,10 @@ enum store_status store_get_stock(struct store *st, const char *sku, long long *
 
 	*found = 0;
 	*available = 0;
-	arg_str(st, 0, "GET");
-	arg_key(st, 1, 0, "stock:", sku);
-	enum store_status s = run(st, "GET stock", 2, &r);
+	redis_args_start_command(&st->args);
+	redis_args_add_str(&st->args, "GET");
+	add_key(st, KEY_STOCK, sku);
+	enum store_status s = run(st, "GET stock", &r);
 	if (s != STORE_OK)
 		return s;
 	if (r->type == REDIS_REPLY_NIL) {
@@ -472,10 +348,11 @@ enum store_status store_set_stock(struct store *st, const char *sku, long long a
 {
 	redisReply *r;
 
-	arg_str(st, 0, "SET");
-	arg_key(st, 1, 0, "stock:", sku);
-	arg_num(st, 2, 0, available);
-	enum store_status s = run(st, "SET stock", 3, &r);
+	redis_args_start_command(&st->args);
+	redis_args_add_str(&st->args, "SET");
+	add_key(st, KEY_STOCK, sku);
+	redis_args_add_int(&st->args, available);
+	enum store_status s = run(st, "SET stock", &r);
 	if (s != STORE_OK)
 		return s;
 	if (r->type != REDIS_REPLY_STATUS)
@@ -489,9 +366,10 @@ enum store_status store_get_counters(struct store *st, struct store_counters *c)
 	redisReply *r;
 
 	memset(c, 0, sizeof *c);
-	arg_str(st, 0, "HGETALL");
-	arg_key(st, 1, 0, "metrics", "");
-	enum store_status s = run(st, "HGETALL metrics", 2, &r);
+	redis_args_start_command(&st->args);
+	redis_args_add_str(&st->args, "HGETALL");
+	add_key(st, KEY_METRICS, "");
+	enum store_status s = run(st, "HGETALL metrics", &r);
 	if (s != STORE_OK)
 		return s;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements % 2 != 0)
@@ -546,13 +424,14 @@ enum store_status store_get_stream_groups(struct store *st, struct store_stream_
 	redisReply *r;
 
 	*n = 0;
-	arg_str(st, 0, "XINFO");
-	arg_str(st, 1, "GROUPS");
-	arg_key(st, 2, 0, "orders", "");
-	if (args_complete(st, "XINFO GROUPS") < 0)
+	redis_args_start_command(&st->args);
+	redis_args_add_str(&st->args, "XINFO");
+	redis_args_add_str(&st->args, "GROUPS");
+	add_key(st, KEY_ORDERS, "");
+	if (!redis_conn_args_ok(st->conn, "XINFO GROUPS", &st->args))
 		return STORE_ERR_REPLY;
-	enum store_status s = (enum store_status)redis_conn_run_any(st->conn, "XINFO GROUPS", 3,
-	                                                            st->argv, st->argvlen, &r);
+	enum store_status s = (enum store_status)redis_conn_run_any(
+	    st->conn, "XINFO GROUPS", st->args.argc, st->args.argv, st->args.argvlen, &r);
 	if (s != STORE_OK)
 		return s;
 	/* "ERR no such key": no order yet, not a failure. */

@@ -9,5 +9,5 @@ INTEGRATION_TESTS = \
 TESTS += $(INTEGRATION_TESTS)
 dist_check_SCRIPTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/lib.sh tests/mariadb.sh tests/integration/drain.sh
-TESTS += tests/integration/test_store_guards.sh
-dist_check_SCRIPTS += tests/integration/test_store_guards.sh
+TESTS += tests/integration/test_store_guards.sh tests/integration/test_script_args.sh
+dist_check_SCRIPTS += tests/integration/test_store_guards.sh tests/integration/test_script_args.sh

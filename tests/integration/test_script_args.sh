@@ -1,0 +1,87 @@
+#!/bin/sh
+# The Lua scripts name their keys and arguments once and refuse a call
+# that does not match, loudly (an error reply that says what each expects
+# and what came) and before anything is read or written: a caller out of
+# step with a script must fail the request, not shift every argument by
+# one. Each script runs from lua/ by EVAL on a private redis-server; a
+# call with the right counts is run too, so the guard refuses no good one.
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+. "$top_srcdir/tests/lib.sh"
+
+ar_require "$REDIS_SERVER" "$REDIS_CLI"
+ar_setup
+ar_start_redis
+
+# eval SCRIPT NUMKEYS KEYS... ARGS...: the reply, errors included
+eval_script() {
+	_src=$(cat "$top_srcdir/lua/$1.lua")
+	shift
+	ar_redis EVAL "$_src" "$@" 2>&1
+}
+
+# refused DESCRIPTION PATTERN SCRIPT NUMKEYS ARGS...: an error reply that
+# matches PATTERN, and Redis still empty
+refused() {
+	_desc=$1 _pat=$2
+	shift 2
+	check_match "$_desc: refused" "^ERR $1: expected .*; got $_pat" "$(eval_script "$@")"
+	check "$_desc: nothing written" 0 "$(ar_redis DBSIZE)"
+}
+
+NOW=$(date +%s)
+#### issue_token: 3 keys, 7 arguments #####################################
+refused "issue_token, 2 keys" "2 keys and 8 arguments" \
+	issue_token 2 ar:rate:x ar:tw:75:1 ar:metrics 0 600 '' f "$NOW" "$NOW" 37
+refused "issue_token, 6 arguments" "3 keys and 6 arguments" \
+	issue_token 3 ar:rate:x ar:tw:75:1 ar:metrics 0 600 '' f "$NOW" "$NOW"
+refused "issue_token, 8 arguments" "3 keys and 8 arguments" \
+	issue_token 3 ar:rate:x ar:tw:75:1 ar:metrics 0 600 '' f "$NOW" "$NOW" 37 extra
+check "issue_token, the right counts: issued" "1
+0" "$(eval_script issue_token 3 ar:rate:x ar:tw:75:1 ar:metrics 0 600 '' f \
+	$((NOW + 3600)) "$(date +%s)" 37)"
+ar_redis FLUSHDB >/dev/null
+
+#### submit_order: 4 + w + n keys, 10 + 2n arguments ######################
+# ARGS10 W: the 10 fixed arguments with w = W
+args10() {
+	printf '%s\n' id canon 60 replay 0d7f1a3e-0000-4000-8000-000000000001 '{}' "$1" f "$NOW" 37
+}
+S_KEYS="ar:t:f ar:order:x ar:orders ar:metrics ar:tw:75:1"
+# shellcheck disable=SC2046,SC2086
+refused "submit_order, a stock key missing" "5 keys and 12 arguments" \
+	submit_order 5 $S_KEYS $(args10 1) 1 A
+# shellcheck disable=SC2046,SC2086
+refused "submit_order, a quantity without its SKU" "6 keys and 11 arguments" \
+	submit_order 6 $S_KEYS ar:stock:A $(args10 1) 1
+# shellcheck disable=SC2046,SC2086
+refused "submit_order, no line" "5 keys and 10 arguments" \
+	submit_order 5 $S_KEYS $(args10 1)
+# shellcheck disable=SC2046,SC2086
+refused "submit_order, w = 0" "6 keys and 12 arguments" \
+	submit_order 6 $S_KEYS ar:stock:A $(args10 0) 1 A
+# shellcheck disable=SC2046,SC2086
+refused "submit_order, w not a number" "6 keys and 12 arguments" \
+	submit_order 6 $S_KEYS ar:stock:A $(args10 w) 1 A
+# shellcheck disable=SC2046,SC2086
+check "submit_order, the right counts: runs (no such token)" "invalid_token" \
+	"$(eval_script submit_order 6 $S_KEYS ar:stock:A $(args10 1) 1 A | head -n 1)"
+ar_redis FLUSHDB >/dev/null
+
+#### drain_ack: 1 + n keys, 2 + m arguments ###############################
+refused "drain_ack, no key" "0 keys and 2 arguments" drain_ack 0 antireplay-drain 60
+refused "drain_ack, no TTL" "1 keys and 1 arguments" drain_ack 1 ar:orders antireplay-drain
+check "drain_ack, the right counts: runs (no stream)" "0
+0" "$(eval_script drain_ack 1 ar:orders antireplay-drain 60)"
+
+#### drain_dead: 2 keys, 3 + 2n arguments #################################
+refused "drain_dead, 1 key" "1 keys and 3 arguments" \
+	drain_dead 1 ar:orders antireplay-drain 1-0 why
+refused "drain_dead, a field without its value" "2 keys and 4 arguments" \
+	drain_dead 2 ar:orders ar:orders:dead antireplay-drain 1-0 why order_id
+refused "drain_dead, no reason" "2 keys and 2 arguments" \
+	drain_dead 2 ar:orders ar:orders:dead antireplay-drain 1-0
+ar_redis XGROUP CREATE ar:orders antireplay-drain '$' MKSTREAM >/dev/null
+check "drain_dead, the right counts: runs (not pending: nothing sent)" "" \
+	"$(eval_script drain_dead 2 ar:orders ar:orders:dead antireplay-drain 1-0 why k v)"
+
+ar_done
