@@ -7,11 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "drain_entry.h"
 #include "order.h"
 #include "token.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_FIELDS 8
 
@@ -75,7 +74,7 @@ static void check_taken(const struct drain_order *o, const char *id, size_t id_l
 		abort();
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+FUZZ_TARGET(drain_entry)
 {
 	const char *p = (const char *)data, *end = p + size, *nl;
 	const char *part[1 + 2 * MAX_FIELDS];

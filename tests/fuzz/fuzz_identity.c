@@ -4,15 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "config.h"
 #include "identity.h"
 #include "request.h"
 
 #define MAX_PARAMS 32
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+FUZZ_TARGET(identity)
 {
 	char *buf = malloc(size + 1);
 	char *env[MAX_PARAMS + 1];

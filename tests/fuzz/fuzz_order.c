@@ -6,11 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "order.h"
 #include "strbuf.h"
 #include "../order_jansson.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define ID "0f8fad5b-d9cb-469f-a165-70867728950e"
 #define AT "2026-11-27T05:44:47.123Z"
@@ -37,7 +36,7 @@ static void check_round_trip(const struct order *o)
 	free(want);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+FUZZ_TARGET(order)
 {
 	struct order_input in;
 	enum order_parse_status st;
