@@ -170,12 +170,14 @@ static void build_submit(struct call *c, const char *tok, const char *order_id, 
 	push(c, "ar:orders");
 	push(c, "ar:metrics");
 	for (int k = 0; k < WINDOWS; k++) {
-		window_key(c->keys[4 + k], sizeof c->keys[4 + k], k == WINDOWS - 1 ? now + 1 : now - k);
+		window_key(c->keys[4 + k], sizeof c->keys[4 + k],
+		           k == WINDOWS - 1 ? now + 1 : now - k);
 		push(c, c->keys[4 + k]);
 	}
 	for (int i = 0; i < lines; i++) {
 		snprintf(c->skus[i], sizeof c->skus[i], "SKU-%d", i + 1);
-		snprintf(c->keys[4 + WINDOWS + i], sizeof c->keys[4 + WINDOWS + i], "ar:stock:SKU-%d", i + 1);
+		snprintf(c->keys[4 + WINDOWS + i], sizeof c->keys[4 + WINDOWS + i],
+		         "ar:stock:SKU-%d", i + 1);
 		push(c, c->keys[4 + WINDOWS + i]);
 	}
 	push(c, "");
@@ -189,11 +191,11 @@ static void build_submit(struct call *c, const char *tok, const char *order_id, 
 	push(c, "replay");
 	snprintf(c->order_id, sizeof c->order_id, "%s", order_id);
 	push(c, c->order_id);
-	off = (size_t)snprintf(c->json, sizeof c->json, "{\"order_id\":\"%s\",\"status\":\"created\",\"items\":[",
-	                       order_id);
+	off = (size_t)snprintf(c->json, sizeof c->json,
+	                       "{\"order_id\":\"%s\",\"status\":\"created\",\"items\":[", order_id);
 	for (int i = 0; i < lines; i++)
-		off += (size_t)snprintf(c->json + off, sizeof c->json - off, "%s{\"sku\":\"%s\",\"qty\":1}",
-		                        i ? "," : "", c->skus[i]);
+		off += (size_t)snprintf(c->json + off, sizeof c->json - off,
+		                        "%s{\"sku\":\"%s\",\"qty\":1}", i ? "," : "", c->skus[i]);
 	snprintf(c->json + off, sizeof c->json - off,
 	         "],\"created_at\":\"2026-11-27T05:44:47.123Z\"}");
 	push(c, c->json);
@@ -248,7 +250,8 @@ int main(int argc, char **argv)
 	redisReply *r;
 
 	if (argc < 6) {
-		fprintf(stderr, "usage: redisbench SOCK LUA_DIR tokens|orders|replay N DEPTH [LINES]\n");
+		fprintf(stderr,
+		        "usage: redisbench SOCK LUA_DIR tokens|orders|replay N DEPTH [LINES]\n");
 		return 2;
 	}
 	mode = argv[3];
@@ -263,7 +266,8 @@ int main(int argc, char **argv)
 		die("connect", NULL);
 	load(argv[2], "issue_token", sha_issue);
 	load(argv[2], "submit_order", sha_submit);
-	snprintf(tag, sizeof tag, "%08lx", ((unsigned long)time(NULL) ^ (unsigned long)getpid() << 16) & 0xffffffffUL);
+	snprintf(tag, sizeof tag, "%08lx",
+	         ((unsigned long)time(NULL) ^ (unsigned long)getpid() << 16) & 0xffffffffUL);
 	for (int i = 1; i <= lines; i++) {
 		r = redisCommand(ctx, "SET ar:stock:SKU-%d 2000000000", i);
 		if (!r)
@@ -329,8 +333,9 @@ int main(int argc, char **argv)
 	}
 	t1 = now_us();
 	qsort(lat, (size_t)nbatches, sizeof *lat, cmp_double);
-	printf("REDIS calls=%ld calls_per_s=%.1f p50_us=%.1f p99_us=%.1f\n", n, n / ((t1 - t0) / 1e6),
-	       lat[nbatches / 2], lat[(long)(nbatches * 0.99) < nbatches ? (long)(nbatches * 0.99) : nbatches - 1]);
+	printf("REDIS calls=%ld calls_per_s=%.1f p50_us=%.1f p99_us=%.1f\n", n,
+	       n / ((t1 - t0) / 1e6), lat[nbatches / 2],
+	       lat[(long)(nbatches * 0.99) < nbatches ? (long)(nbatches * 0.99) : nbatches - 1]);
 	redisFree(ctx);
 	return 0;
 }

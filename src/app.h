@@ -24,16 +24,16 @@ void app_handle(struct ar_app *app, const struct ar_request *req, struct ar_resp
 void app_store_failed(struct ar_response *resp, enum store_status status);
 
 /* The handlers, one file per resource. m->arg holds the path argument. */
-void handle_tokens(struct ar_app *app, const struct ar_request *req,
-                   const struct ar_route_match *m, struct ar_response *resp);
+void handle_tokens(struct ar_app *app, const struct ar_request *req, const struct ar_route_match *m,
+                   struct ar_response *resp);
 void handle_submit_order(struct ar_app *app, const struct ar_request *req,
-                   const struct ar_route_match *m, struct ar_response *resp);
+                         const struct ar_route_match *m, struct ar_response *resp);
 void handle_get_order(struct ar_app *app, const struct ar_request *req,
-                  const struct ar_route_match *m, struct ar_response *resp);
-void handle_stock(struct ar_app *app, const struct ar_request *req,
-                  const struct ar_route_match *m, struct ar_response *resp);
-void handle_health(struct ar_app *app, const struct ar_request *req,
-                   const struct ar_route_match *m, struct ar_response *resp);
+                      const struct ar_route_match *m, struct ar_response *resp);
+void handle_stock(struct ar_app *app, const struct ar_request *req, const struct ar_route_match *m,
+                  struct ar_response *resp);
+void handle_health(struct ar_app *app, const struct ar_request *req, const struct ar_route_match *m,
+                   struct ar_response *resp);
 void handle_metrics(struct ar_app *app, const struct ar_request *req,
                     const struct ar_route_match *m, struct ar_response *resp);
 

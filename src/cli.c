@@ -5,8 +5,8 @@
 
 #include <string.h>
 
-int cli_parse(int argc, char **argv, const char *prog, void (*usage)(FILE *out),
-              cli_extra_fn extra, void *ctx, struct cli_options *opt)
+int cli_parse(int argc, char **argv, const char *prog, void (*usage)(FILE *out), cli_extra_fn extra,
+              void *ctx, struct cli_options *opt)
 {
 	opt->config_path = CLI_DEFAULT_CONFIG;
 	opt->check_only = 0;

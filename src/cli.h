@@ -23,8 +23,8 @@ typedef int (*cli_extra_fn)(const char *arg, void *ctx);
  * NULL) is offered each argument that is not a shared one. Returns 0 to
  * go on, or the exit status + 1 when the program should stop (after
  * --help, --version, or a bad argument, which is reported). */
-int cli_parse(int argc, char **argv, const char *prog, void (*usage)(FILE *out),
-              cli_extra_fn extra, void *ctx, struct cli_options *opt);
+int cli_parse(int argc, char **argv, const char *prog, void (*usage)(FILE *out), cli_extra_fn extra,
+              void *ctx, struct cli_options *opt);
 
 /* For --help: the keys `reader` (a CONFIG_* bit) uses, comma-separated
  * and wrapped at 76 columns, the first after column col of the line

@@ -113,8 +113,7 @@ static int set_redis_timeout_ms(struct ar_config *cfg, const char *value, char *
 	return 0;
 }
 
-static int set_client_timeout_ms(struct ar_config *cfg, const char *value, char *why,
-                                 size_t whylen)
+static int set_client_timeout_ms(struct ar_config *cfg, const char *value, char *why, size_t whylen)
 {
 	long v;
 	if (set_long(&v, value, 100, 600000, why, whylen) < 0)
@@ -126,7 +125,8 @@ static int set_client_timeout_ms(struct ar_config *cfg, const char *value, char 
 static int set_key_prefix(struct ar_config *cfg, const char *value, char *why, size_t whylen)
 {
 	if (strlen(value) > CONFIG_KEY_PREFIX_MAX || strpbrk(value, " \t{}")) {
-		snprintf(why, whylen, "at most %d characters, no spaces or braces", CONFIG_KEY_PREFIX_MAX);
+		snprintf(why, whylen, "at most %d characters, no spaces or braces",
+		         CONFIG_KEY_PREFIX_MAX);
 		return -1;
 	}
 	replace_string(&cfg->key_prefix, value);
@@ -199,7 +199,8 @@ static int set_bind(struct ar_config *cfg, const char *value, char *why, size_t 
 		cfg->bind_name = xstrdup(value + 7);
 	} else {
 		snprintf(why, whylen,
-		         "expected none, remote_user, header:NAME or cookie:NAME, got '%.64s'", value);
+		         "expected none, remote_user, header:NAME or cookie:NAME, got '%.64s'",
+		         value);
 		return -1;
 	}
 	return 0;
@@ -295,8 +296,9 @@ static int set_db_password(struct ar_config *cfg, const char *value, char *why, 
 static int set_db_name(struct ar_config *cfg, const char *value, char *why, size_t whylen)
 {
 	size_t n = strlen(value);
-	if (n == 0 || n > DB_NAME_MAX || strspn(value, "abcdefghijklmnopqrstuvwxyz"
-	                                               "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$") != n) {
+	if (n == 0 || n > DB_NAME_MAX ||
+	    strspn(value, "abcdefghijklmnopqrstuvwxyz"
+	                  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$") != n) {
 		snprintf(why, whylen, "expected 1 to %d letters, digits, '_' or '$', got '%.64s'",
 		         DB_NAME_MAX, value);
 		return -1;
@@ -323,8 +325,7 @@ static int set_drain_batch(struct ar_config *cfg, const char *value, char *why, 
 	return 0;
 }
 
-static int set_drain_block_ms(struct ar_config *cfg, const char *value, char *why,
-                              size_t whylen)
+static int set_drain_block_ms(struct ar_config *cfg, const char *value, char *why, size_t whylen)
 {
 	long v;
 	if (set_long(&v, value, 10, 60000, why, whylen) < 0)
@@ -333,8 +334,7 @@ static int set_drain_block_ms(struct ar_config *cfg, const char *value, char *wh
 	return 0;
 }
 
-static int set_drain_claim_ms(struct ar_config *cfg, const char *value, char *why,
-                              size_t whylen)
+static int set_drain_claim_ms(struct ar_config *cfg, const char *value, char *why, size_t whylen)
 {
 	return set_long(&cfg->drain_claim_ms, value, 100, 7L * 86400 * 1000, why, whylen);
 }
@@ -351,32 +351,32 @@ static const struct {
 	setter_fn set;
 	unsigned readers; /* CONFIG_FCGI, CONFIG_DRAIN */
 } keys[] = {
-	{"redis", set_redis, CONFIG_FCGI | CONFIG_DRAIN},
-	{"redis_password", set_redis_password, CONFIG_FCGI | CONFIG_DRAIN},
-	{"redis_user", set_redis_user, CONFIG_FCGI | CONFIG_DRAIN},
-	{"redis_db", set_redis_db, CONFIG_FCGI | CONFIG_DRAIN},
-	{"redis_timeout_ms", set_redis_timeout_ms, CONFIG_FCGI | CONFIG_DRAIN},
-	{"client_timeout_ms", set_client_timeout_ms, CONFIG_FCGI},
-	{"key_prefix", set_key_prefix, CONFIG_FCGI | CONFIG_DRAIN},
-	{"token_ttl", set_token_ttl, CONFIG_FCGI},
-	{"result_ttl", set_result_ttl, CONFIG_FCGI | CONFIG_DRAIN},
-	{"duplicate_mode", set_duplicate_mode, CONFIG_FCGI},
-	{"bind", set_bind, CONFIG_FCGI},
-	{"token_rate", set_token_rate, CONFIG_FCGI},
-	{"max_body", set_max_body, CONFIG_FCGI},
-	{"base_path", set_base_path, CONFIG_FCGI},
-	{"admin_token", set_admin_token, CONFIG_FCGI},
-	{"log", set_log, CONFIG_FCGI | CONFIG_DRAIN},
-	{"log_level", set_log_level, CONFIG_FCGI | CONFIG_DRAIN},
-	{"db", set_db, CONFIG_DRAIN},
-	{"db_user", set_db_user, CONFIG_DRAIN},
-	{"db_password", set_db_password, CONFIG_DRAIN},
-	{"db_name", set_db_name, CONFIG_DRAIN},
-	{"db_timeout", set_db_timeout, CONFIG_DRAIN},
-	{"drain_batch", set_drain_batch, CONFIG_DRAIN},
-	{"drain_block_ms", set_drain_block_ms, CONFIG_DRAIN},
-	{"drain_claim_ms", set_drain_claim_ms, CONFIG_DRAIN},
-	{"order_ttl", set_order_ttl, CONFIG_DRAIN},
+    {"redis", set_redis, CONFIG_FCGI | CONFIG_DRAIN},
+    {"redis_password", set_redis_password, CONFIG_FCGI | CONFIG_DRAIN},
+    {"redis_user", set_redis_user, CONFIG_FCGI | CONFIG_DRAIN},
+    {"redis_db", set_redis_db, CONFIG_FCGI | CONFIG_DRAIN},
+    {"redis_timeout_ms", set_redis_timeout_ms, CONFIG_FCGI | CONFIG_DRAIN},
+    {"client_timeout_ms", set_client_timeout_ms, CONFIG_FCGI},
+    {"key_prefix", set_key_prefix, CONFIG_FCGI | CONFIG_DRAIN},
+    {"token_ttl", set_token_ttl, CONFIG_FCGI},
+    {"result_ttl", set_result_ttl, CONFIG_FCGI | CONFIG_DRAIN},
+    {"duplicate_mode", set_duplicate_mode, CONFIG_FCGI},
+    {"bind", set_bind, CONFIG_FCGI},
+    {"token_rate", set_token_rate, CONFIG_FCGI},
+    {"max_body", set_max_body, CONFIG_FCGI},
+    {"base_path", set_base_path, CONFIG_FCGI},
+    {"admin_token", set_admin_token, CONFIG_FCGI},
+    {"log", set_log, CONFIG_FCGI | CONFIG_DRAIN},
+    {"log_level", set_log_level, CONFIG_FCGI | CONFIG_DRAIN},
+    {"db", set_db, CONFIG_DRAIN},
+    {"db_user", set_db_user, CONFIG_DRAIN},
+    {"db_password", set_db_password, CONFIG_DRAIN},
+    {"db_name", set_db_name, CONFIG_DRAIN},
+    {"db_timeout", set_db_timeout, CONFIG_DRAIN},
+    {"drain_batch", set_drain_batch, CONFIG_DRAIN},
+    {"drain_block_ms", set_drain_block_ms, CONFIG_DRAIN},
+    {"drain_claim_ms", set_drain_claim_ms, CONFIG_DRAIN},
+    {"order_ttl", set_order_ttl, CONFIG_DRAIN},
 };
 #define N_KEYS (sizeof keys / sizeof keys[0])
 
@@ -483,8 +483,8 @@ static int apply_line(struct ar_config *cfg, const char *line, size_t len, int s
 		if (strlen(keys[i].key) != klen || memcmp(keys[i].key, key, klen) != 0)
 			continue;
 		if (seen[i]) {
-			snprintf(err, errlen, "%s:%u: key '%s': repeated (first set on line %d)", name,
-			         lineno, keys[i].key, seen[i]);
+			snprintf(err, errlen, "%s:%u: key '%s': repeated (first set on line %d)",
+			         name, lineno, keys[i].key, seen[i]);
 			return -1;
 		}
 		seen[i] = (int)lineno;
@@ -496,7 +496,8 @@ static int apply_line(struct ar_config *cfg, const char *line, size_t len, int s
 			rc = keys[i].set(cfg, value, why, sizeof why);
 		free(value);
 		if (rc < 0) {
-			snprintf(err, errlen, "%s:%u: key '%s': %s", name, lineno, keys[i].key, why);
+			snprintf(err, errlen, "%s:%u: key '%s': %s", name, lineno, keys[i].key,
+			         why);
 			return -1;
 		}
 		return 0;

@@ -14,7 +14,7 @@ enum ar_duplicate_mode { DUPLICATE_REPLAY, DUPLICATE_REJECT };
 enum ar_bind { BIND_NONE, BIND_REMOTE_USER, BIND_HEADER, BIND_COOKIE };
 
 struct ar_config {
-	char *redis_host;      /* TCP host, or NULL when redis_unix_path is set */
+	char *redis_host; /* TCP host, or NULL when redis_unix_path is set */
 	int redis_port;
 	char *redis_unix_path; /* from "unix:/path", else NULL */
 	char *redis_password;  /* empty: no AUTH */
@@ -23,30 +23,30 @@ struct ar_config {
 	int redis_timeout_ms;
 	int client_timeout_ms; /* a stalled web-server connection frees the worker */
 	char *key_prefix;
-	long token_ttl;   /* seconds */
-	long result_ttl;  /* seconds */
+	long token_ttl;  /* seconds */
+	long result_ttl; /* seconds */
 	enum ar_duplicate_mode duplicate_mode;
 	enum ar_bind bind;
-	char *bind_name;  /* BIND_HEADER: the FastCGI param (HTTP_X_USER);
-	                     BIND_COOKIE: the cookie name; else NULL */
-	long token_rate;  /* per client per 60 s; 0 = unlimited */
-	size_t max_body;  /* bytes */
-	char *base_path;  /* "" or "/shop/api": starts with '/', no trailing '/' */
+	char *bind_name;   /* BIND_HEADER: the FastCGI param (HTTP_X_USER);
+	                      BIND_COOKIE: the cookie name; else NULL */
+	long token_rate;   /* per client per 60 s; 0 = unlimited */
+	size_t max_body;   /* bytes */
+	char *base_path;   /* "" or "/shop/api": starts with '/', no trailing '/' */
 	char *admin_token; /* empty: admin routes disabled */
 	int log_to_stderr;
 	enum ar_log_level log_level;
 	/* antireplay-drain only (antireplay-fcgi checks them, uses none) */
-	char *db_host;         /* TCP host, or NULL when db_unix_path is set */
+	char *db_host; /* TCP host, or NULL when db_unix_path is set */
 	int db_port;
-	char *db_unix_path;    /* from "unix:/path", else NULL */
+	char *db_unix_path; /* from "unix:/path", else NULL */
 	char *db_user;
 	char *db_password;
 	char *db_name;
-	int db_timeout;        /* seconds: connect, read, write */
-	int drain_batch;       /* entries per XREADGROUP and per transaction */
-	int drain_block_ms;    /* XREADGROUP BLOCK */
-	long drain_claim_ms;   /* pending this long: another drain claims it */
-	long order_ttl;        /* seconds; 0 = unset (result_ttl): config_order_ttl */
+	int db_timeout;      /* seconds: connect, read, write */
+	int drain_batch;     /* entries per XREADGROUP and per transaction */
+	int drain_block_ms;  /* XREADGROUP BLOCK */
+	long drain_claim_ms; /* pending this long: another drain claims it */
+	long order_ttl;      /* seconds; 0 = unset (result_ttl): config_order_ttl */
 };
 
 #define DB_NAME_MAX 64

@@ -37,16 +37,16 @@ struct drain {
 	struct orderdb *db;
 	char stream_key[KEYSPACE_KEY_MAX];
 	char dead_key[KEYSPACE_KEY_MAX];
-	int group_ready;       /* XGROUP CREATE done on this connection */
-	int read_own_pending;  /* read our own pending entries before new ones */
-	double next_claim_ms;  /* when to look for idle entries of others */
+	int group_ready;      /* XGROUP CREATE done on this connection */
+	int read_own_pending; /* read our own pending entries before new ones */
+	double next_claim_ms; /* when to look for idle entries of others */
 	char claim_cursor[DRAIN_STREAM_ID_MAX + 1];
 
 	enum batch_state state;
 	struct drain_order *orders; /* [cfg->drain_batch] */
 	size_t n_orders;
-	char **refusal;             /* [i]: why orders[i] is at fault (owned; drain_write) */
-	unsigned char *dead;        /* [i]: orders[i] is a dead letter now */
+	char **refusal;      /* [i]: why orders[i] is at fault (owned; drain_write) */
+	unsigned char *dead; /* [i]: orders[i] is a dead letter now */
 	char (*ack_ids)[DRAIN_STREAM_ID_MAX + 1]; /* orders + entries gone */
 	size_t n_ack;
 
@@ -152,8 +152,8 @@ static int ensure_group(struct drain *d)
 	if (redis_conn_run_any(d->rc, "XGROUP CREATE", 6, argv, NULL, &r) != REDIS_STATUS_OK)
 		return -1;
 	if (r->type == REDIS_REPLY_STATUS) {
-		log_info("redis %s: created the consumer group %s on %s",
-		         redis_conn_where(d->rc), DRAIN_GROUP, d->stream_key);
+		log_info("redis %s: created the consumer group %s on %s", redis_conn_where(d->rc),
+		         DRAIN_GROUP, d->stream_key);
 		ok = 1;
 	} else if (is_error(r, "BUSYGROUP")) {
 		ok = 1;
@@ -169,19 +169,19 @@ static int ensure_group(struct drain *d)
 /* Sends one of the stream commands; NOGROUP (the stream or the group was
  * deleted, or Redis came back without its data) makes the next step create
  * the group again. */
-static enum redis_status stream_command(struct drain *d, const char *what, int argc,
-                                        const char **argv, redisReply **out)
+static enum redis_status stream_command(struct drain *d, const char *what, redisReply **out)
 {
+	const struct redis_args *a = &d->args;
 	redisReply *r;
-	enum redis_status s = redis_conn_run_any(d->rc, what, argc, argv, NULL, &r);
+	enum redis_status s = redis_conn_run_any(d->rc, what, a->argc, a->argv, a->argvlen, &r);
 
 	*out = NULL;
 	if (s != REDIS_STATUS_OK)
 		return s;
 	if (r->type == REDIS_REPLY_ERROR) {
 		if (is_error(r, "NOGROUP"))
-			log_warn("redis %s: %s: %s; creating the group again", redis_conn_where(d->rc),
-			         what, r->str);
+			log_warn("redis %s: %s: %s; creating the group again",
+			         redis_conn_where(d->rc), what, r->str);
 		else
 			redis_conn_error(d->rc, what, r->str);
 		freeReplyObject(r);
@@ -269,8 +269,8 @@ static int send_order_to_dead_letters(struct drain *d, const struct drain_order 
 	snprintf(reason, sizeof reason, "refused by the database: %s", refusal);
 	sent = dead_letter(d, o->stream_id, strlen(o->stream_id), reason, 4, fv, fv_len);
 	if (sent > 0)
-		log_warn("stream %s: order %s (entry %s) %s; moved to %s", d->stream_key, o->order_id,
-		         o->stream_id, reason, d->dead_key);
+		log_warn("stream %s: order %s (entry %s) %s; moved to %s", d->stream_key,
+		         o->order_id, o->stream_id, reason, d->dead_key);
 	return sent < 0 ? -1 : 0;
 }
 
@@ -337,22 +337,25 @@ static int take_entries(struct drain *d, const redisReply *entries)
  * [[stream, [entry...]]]. */
 static enum drain_step_result read_group(struct drain *d, int own_pending)
 {
-	char count[24], block[24];
+	struct redis_args *a = &d->args;
 	redisReply *r;
 	int seen;
 
-	snprintf(count, sizeof count, "%d", d->cfg->drain_batch);
-	snprintf(block, sizeof block, "%d", d->cfg->drain_block_ms);
-	const char *argv[] = {"XREADGROUP", "GROUP", DRAIN_GROUP, d->consumer, "COUNT", count,
-	                      "BLOCK", block, "STREAMS", d->stream_key, own_pending ? "0" : ">"};
-	const char **av = argv;
-	int argc = 11;
-	if (own_pending) {
-		/* No BLOCK for history: it answers at once anyway. */
-		argv[6] = "STREAMS", argv[7] = d->stream_key, argv[8] = "0";
-		argc = 9;
+	redis_args_start_command(a);
+	redis_args_add_str(a, "XREADGROUP");
+	redis_args_add_str(a, "GROUP");
+	redis_args_add_str(a, DRAIN_GROUP);
+	redis_args_add_str(a, d->consumer);
+	redis_args_add_str(a, "COUNT");
+	redis_args_add_int(a, d->cfg->drain_batch);
+	if (!own_pending) { /* history answers at once: no BLOCK for it */
+		redis_args_add_str(a, "BLOCK");
+		redis_args_add_int(a, d->cfg->drain_block_ms);
 	}
-	if (stream_command(d, "XREADGROUP", argc, av, &r) != REDIS_STATUS_OK)
+	redis_args_add_str(a, "STREAMS");
+	redis_args_add_str(a, d->stream_key);
+	redis_args_add_str(a, own_pending ? "0" : ">");
+	if (stream_command(d, "XREADGROUP", &r) != REDIS_STATUS_OK)
 		return redis_failed(d);
 	if (r->type == REDIS_REPLY_NIL) {
 		freeReplyObject(r);
@@ -379,16 +382,21 @@ static enum drain_step_result read_group(struct drain *d, int own_pending)
  * [entry...], [ids deleted meanwhile]]. */
 static enum drain_step_result claim_idle(struct drain *d)
 {
-	char idle[24], count[24];
+	struct redis_args *a = &d->args;
 	redisReply *r;
 	int seen;
 
-	snprintf(idle, sizeof idle, "%ld", d->cfg->drain_claim_ms);
-	snprintf(count, sizeof count, "%d", d->cfg->drain_batch);
 	for (int call = 0; call < CLAIM_CALLS_PER_STEP; call++) {
-		const char *argv[] = {"XAUTOCLAIM", d->stream_key, DRAIN_GROUP, d->consumer, idle,
-		                      d->claim_cursor, "COUNT", count};
-		if (stream_command(d, "XAUTOCLAIM", 8, argv, &r) != REDIS_STATUS_OK)
+		redis_args_start_command(a);
+		redis_args_add_str(a, "XAUTOCLAIM");
+		redis_args_add_str(a, d->stream_key);
+		redis_args_add_str(a, DRAIN_GROUP);
+		redis_args_add_str(a, d->consumer);
+		redis_args_add_int(a, d->cfg->drain_claim_ms);
+		redis_args_add_str(a, d->claim_cursor);
+		redis_args_add_str(a, "COUNT");
+		redis_args_add_int(a, d->cfg->drain_batch);
+		if (stream_command(d, "XAUTOCLAIM", &r) != REDIS_STATUS_OK)
 			return redis_failed(d);
 		if (r->type != REDIS_REPLY_ARRAY || r->elements < 2 ||
 		    r->element[0]->type != REDIS_REPLY_STRING) {
@@ -404,12 +412,13 @@ static enum drain_step_result claim_idle(struct drain *d)
 		copy_id(d->claim_cursor, r->element[0]);
 		if (r->elements > 2 && r->element[2]->type == REDIS_REPLY_ARRAY &&
 		    r->element[2]->elements > 0)
-			log_warn("stream %s: %zu pending entries were deleted before they were drained",
-			         d->stream_key, r->element[2]->elements);
+			log_warn(
+			    "stream %s: %zu pending entries were deleted before they were drained",
+			    d->stream_key, r->element[2]->elements);
 		freeReplyObject(r);
 		if (seen > 0) {
-			log_info("stream %s: claimed %d entries idle for over %ld ms", d->stream_key,
-			         seen, d->cfg->drain_claim_ms);
+			log_info("stream %s: claimed %d entries idle for over %ld ms",
+			         d->stream_key, seen, d->cfg->drain_claim_ms);
 			return DRAIN_WORKED;
 		}
 		if (strcmp(d->claim_cursor, "0-0") == 0)
@@ -473,8 +482,8 @@ static int acknowledge(struct drain *d)
 		return -1;
 	if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
 	    r->element[1]->type == REDIS_REPLY_INTEGER)
-		log_debug("stream %s: acknowledged %zu entries, trimmed %lld", d->stream_key, d->n_ack,
-		          r->element[1]->integer);
+		log_debug("stream %s: acknowledged %zu entries, trimmed %lld", d->stream_key,
+		          d->n_ack, r->element[1]->integer);
 	freeReplyObject(r);
 	return 0;
 }

@@ -29,9 +29,9 @@ struct drain *drain_new(const struct ar_config *cfg, const char *consumer);
 void drain_free(struct drain *d);
 
 enum drain_step_result {
-	DRAIN_WORKED,  /* a batch went through */
-	DRAIN_IDLE,    /* nothing came within drain_block_ms */
-	DRAIN_FAILED,  /* Redis or the database failed (logged); back off, call again */
+	DRAIN_WORKED, /* a batch went through */
+	DRAIN_IDLE,   /* nothing came within drain_block_ms */
+	DRAIN_FAILED, /* Redis or the database failed (logged); back off, call again */
 };
 
 /* One step: finish the batch in hand if there is one, else take the next

@@ -143,9 +143,9 @@ static int parse_body(json_t *root, struct drain_order *o, char why[DRAIN_WHY_MA
 		return fail(why, "status is not \"created\"");
 	if (parse_lines(json_object_get(root, "items"), o, why) < 0)
 		return -1;
-	if (!json_is_string(created) || convert_created_at(json_string_value(created),
-	                                                   json_string_length(created),
-	                                                   o->created_at) < 0)
+	if (!json_is_string(created) ||
+	    convert_created_at(json_string_value(created), json_string_length(created),
+	                       o->created_at) < 0)
 		return fail(why, "created_at is not YYYY-MM-DDTHH:MM:SS.mmmZ");
 	if (customer && !json_is_null(customer)) {
 		if (!json_is_string(customer) || json_string_length(customer) > ORDER_CUSTOMER_MAX)

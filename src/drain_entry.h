@@ -40,10 +40,10 @@ struct drain_line {
 struct drain_order {
 	char stream_id[DRAIN_STREAM_ID_MAX + 1];
 	char order_id[TOKEN_LEN + 1];
-	char *customer;          /* owned; NULL when absent */
+	char *customer; /* owned; NULL when absent */
 	size_t customer_len;
 	char created_at[DRAIN_DATETIME_LEN + 1];
-	char *body;              /* owned: the order JSON, byte for byte */
+	char *body; /* owned: the order JSON, byte for byte */
 	size_t body_len;
 	struct drain_line lines[ORDER_MAX_ITEMS]; /* request order */
 	size_t n_lines;

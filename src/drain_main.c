@@ -160,7 +160,8 @@ static int init_schema(const struct ar_config *cfg)
 	int rc = orderdb_init_schema(db);
 
 	if (rc == 0)
-		log_info("mariadb %s: schema applied to database %s", orderdb_where(db), cfg->db_name);
+		log_info("mariadb %s: schema applied to database %s", orderdb_where(db),
+		         cfg->db_name);
 	orderdb_free(db);
 	return rc < 0 ? 1 : 0;
 }

@@ -54,8 +54,8 @@ static size_t count_suspects(char *const *refusal, size_t n)
 	return suspects;
 }
 
-int drain_write(struct orderdb *db, const struct drain_order *orders, size_t n,
-                char **refusal, struct drain_write_counts *counts)
+int drain_write(struct orderdb *db, const struct drain_order *orders, size_t n, char **refusal,
+                struct drain_write_counts *counts)
 {
 	struct pass p = {db, orders, refusal, counts, 0};
 	int rc = write_part(&p, 0, n);

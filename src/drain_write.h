@@ -26,7 +26,7 @@ struct drain_write_counts {
  * write the same batch again later; refusal[] is all NULL again. Parts
  * committed before a failure are counted in *counts (added to) and found
  * by the retry. */
-int drain_write(struct orderdb *db, const struct drain_order *orders, size_t n,
-                char **refusal, struct drain_write_counts *counts);
+int drain_write(struct orderdb *db, const struct drain_order *orders, size_t n, char **refusal,
+                struct drain_write_counts *counts);
 
 #endif

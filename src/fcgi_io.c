@@ -41,10 +41,11 @@ struct fcgi_conn *fcgi_io_new(int listen_fd, size_t max_body, int io_timeout_ms,
 		return NULL;
 	}
 	if (FCGX_IsCGI()) {
-		snprintf(err, errlen,
-		         "fd %d is not a FastCGI listening socket; start me under spawn-fcgi, "
-		         "multiwatch, systemd socket activation or a web server that spawns FastCGI",
-		         listen_fd);
+		snprintf(
+		    err, errlen,
+		    "fd %d is not a FastCGI listening socket; start me under spawn-fcgi, "
+		    "multiwatch, systemd socket activation or a web server that spawns FastCGI",
+		    listen_fd);
 		return NULL;
 	}
 	c = xcalloc(1, sizeof *c);

@@ -65,7 +65,8 @@ int form_parse(const char *body, size_t len, size_t max_fields, struct form *out
 			size_t name_len;
 
 			if (out->n_fields == max_fields) {
-				snprintf(err, errlen, "more than %lu form fields", (unsigned long)max_fields);
+				snprintf(err, errlen, "more than %lu form fields",
+				         (unsigned long)max_fields);
 				goto fail;
 			}
 			if (decode_piece(p, (size_t)(name_end - p), &f.name, &name_len) < 0) {
@@ -77,8 +78,10 @@ int form_parse(const char *body, size_t len, size_t max_fields, struct form *out
 				snprintf(err, errlen, "NUL byte in a form field name");
 				goto fail;
 			}
-			if (decode_piece(val, (size_t)(piece_end - val), &f.value, &f.value_len) < 0) {
-				snprintf(err, errlen, "bad %%-escape in the value of form field %lu",
+			if (decode_piece(val, (size_t)(piece_end - val), &f.value, &f.value_len) <
+			    0) {
+				snprintf(err, errlen,
+				         "bad %%-escape in the value of form field %lu",
 				         (unsigned long)out->n_fields + 1);
 				free(f.name);
 				goto fail;

@@ -6,8 +6,8 @@
 #include <stddef.h>
 
 struct form_field {
-	char *name;   /* decoded, NUL-terminated */
-	char *value;  /* decoded, NUL-terminated; may hold NUL bytes */
+	char *name;  /* decoded, NUL-terminated */
+	char *value; /* decoded, NUL-terminated; may hold NUL bytes */
 	size_t value_len;
 };
 

@@ -1,8 +1,8 @@
 /* GET /healthz: 200 when Redis answers PING, 503 when it does not. */
 #include "app.h"
 
-void handle_health(struct ar_app *app, const struct ar_request *req,
-                   const struct ar_route_match *m, struct ar_response *resp)
+void handle_health(struct ar_app *app, const struct ar_request *req, const struct ar_route_match *m,
+                   struct ar_response *resp)
 {
 	(void)req, (void)m;
 	if (store_ping(app->store) == STORE_OK) {

@@ -3,7 +3,6 @@
  * group of the orders stream (antireplay-drain's) is behind. */
 #include "app.h"
 
-
 #include "strbuf.h"
 #include "util.h"
 
@@ -18,8 +17,8 @@ static void put_label(struct strbuf *out, const char *name)
 }
 
 /* One sample: name{label="value"} v, or name v when label is NULL. */
-static void put_sample(struct strbuf *out, const char *name, const char *label,
-                       const char *value, long long v)
+static void put_sample(struct strbuf *out, const char *name, const char *label, const char *value,
+                       long long v)
 {
 	strbuf_puts(out, name);
 	if (label) {
@@ -34,8 +33,7 @@ static void put_sample(struct strbuf *out, const char *name, const char *label,
 	strbuf_putc(out, '\n');
 }
 
-static void put_header(struct strbuf *out, const char *name, const char *type,
-                       const char *help)
+static void put_header(struct strbuf *out, const char *name, const char *type, const char *help)
 {
 	strbuf_puts(out, "# HELP ");
 	strbuf_puts(out, name);

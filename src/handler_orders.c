@@ -196,7 +196,8 @@ static void submit(struct ar_app *app, const struct ar_request *req, struct orde
 	if (st != STORE_OK) {
 		/* On a timeout the script may have run: the retry with the same
 		 * token gets the recorded outcome, so stock still moves once. */
-		log_warn("order with token %s: store unavailable (%d)", log_token(token, shown), st);
+		log_warn("order with token %s: store unavailable (%d)", log_token(token, shown),
+		         st);
 		app_store_failed(resp, st);
 		return;
 	}
@@ -207,7 +208,7 @@ static void submit(struct ar_app *app, const struct ar_request *req, struct orde
 }
 
 void handle_submit_order(struct ar_app *app, const struct ar_request *req,
-                   const struct ar_route_match *m, struct ar_response *resp)
+                         const struct ar_route_match *m, struct ar_response *resp)
 {
 	struct order_input in;
 
@@ -219,7 +220,7 @@ void handle_submit_order(struct ar_app *app, const struct ar_request *req,
 }
 
 void handle_get_order(struct ar_app *app, const struct ar_request *req,
-                  const struct ar_route_match *m, struct ar_response *resp)
+                      const struct ar_route_match *m, struct ar_response *resp)
 {
 	char identity[IDENTITY_MAX + 1];
 	char *json;

@@ -27,7 +27,8 @@ static int admin_allowed(const struct ar_config *cfg, const struct ar_request *r
 	if (auth && strncasecmp(auth, "Bearer ", 7) == 0 &&
 	    request_param_count(req, "HTTP_AUTHORIZATION") == 1)
 		given = auth + 7;
-	if (!util_consttime_equal(given, strlen(given), cfg->admin_token, strlen(cfg->admin_token))) {
+	if (!util_consttime_equal(given, strlen(given), cfg->admin_token,
+	                          strlen(cfg->admin_token))) {
 		response_error(resp, ERR_UNAUTHORIZED, NULL);
 		response_add_header(resp, "WWW-Authenticate", "Bearer");
 		return 0;
@@ -45,7 +46,8 @@ static long long parse_available(const struct ar_request *req)
 		return -1;
 	root = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, NULL);
 	v = json_object_get(root, "available");
-	if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= ORDER_STOCK_MAX)
+	if (json_is_integer(v) && json_integer_value(v) >= 0 &&
+	    json_integer_value(v) <= ORDER_STOCK_MAX)
 		n = json_integer_value(v);
 	json_decref(root);
 	return n;
@@ -80,8 +82,8 @@ static void put_stock(struct ar_app *app, const struct ar_request *req, const ch
 	resp->log_label = "stock_set";
 }
 
-void handle_stock(struct ar_app *app, const struct ar_request *req,
-                  const struct ar_route_match *m, struct ar_response *resp)
+void handle_stock(struct ar_app *app, const struct ar_request *req, const struct ar_route_match *m,
+                  struct ar_response *resp)
 {
 	long long available;
 	int found;

@@ -7,8 +7,8 @@
 #include "strbuf.h"
 #include "token.h"
 
-void handle_tokens(struct ar_app *app, const struct ar_request *req,
-                   const struct ar_route_match *m, struct ar_response *resp)
+void handle_tokens(struct ar_app *app, const struct ar_request *req, const struct ar_route_match *m,
+                   struct ar_response *resp)
 {
 	char identity[IDENTITY_MAX + 1], client[IDENTITY_MAX + 64], token[TOKEN_LEN + 1];
 	char shown[LOG_TOKEN_SHOWN + 4];

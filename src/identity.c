@@ -109,7 +109,8 @@ int identity_extract(const struct ar_config *cfg, const struct ar_request *req,
 		break;
 	case BIND_COOKIE:
 		v = request_param(req, "HTTP_COOKIE");
-		if (v && identity_cookie_value(v, cfg->bind_name, out, IDENTITY_MAX + 1) > IDENTITY_MAX)
+		if (v &&
+		    identity_cookie_value(v, cfg->bind_name, out, IDENTITY_MAX + 1) > IDENTITY_MAX)
 			return -1;
 		break;
 	}

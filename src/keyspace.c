@@ -6,13 +6,9 @@
 #include "strbuf.h"
 
 static const char *const kind_names[] = {
-	[KEY_TOKEN] = "t:",
-	[KEY_ORDER] = "order:",
-	[KEY_ORDERS] = "orders",
-	[KEY_DEAD] = "orders:dead",
-	[KEY_METRICS] = "metrics",
-	[KEY_STOCK] = "stock:",
-	[KEY_RATE] = "rate:",
+    [KEY_TOKEN] = "t:",         [KEY_ORDER] = "order:",    [KEY_ORDERS] = "orders",
+    [KEY_DEAD] = "orders:dead", [KEY_METRICS] = "metrics", [KEY_STOCK] = "stock:",
+    [KEY_RATE] = "rate:",
 };
 
 /* Appends s[0..len) to out at *n, terminated; -1 when it would not fit. */
@@ -65,8 +61,7 @@ void keyspace_windows_init(struct token_windows *tw)
 	tw->current = -1;
 }
 
-int keyspace_windows_at(struct token_windows *tw, const char *prefix, long token_ttl,
-                        long long now)
+int keyspace_windows_at(struct token_windows *tw, const char *prefix, long token_ttl, long long now)
 {
 	long w = (token_ttl + KEYSPACE_WINDOWS_PER_TTL - 1) / KEYSPACE_WINDOWS_PER_TTL;
 	long back;

@@ -49,7 +49,7 @@ struct token_windows {
 	int count;         /* key[0..count) */
 	char key[KEYSPACE_WINDOWS_MAX][KEYSPACE_KEY_MAX]; /* the current window first */
 	size_t key_len[KEYSPACE_WINDOWS_MAX];
-	int overflow;      /* a name did not fit: none may be sent */
+	int overflow; /* a name did not fit: none may be sent */
 };
 
 /* An empty set (named on first use). */

@@ -13,8 +13,7 @@ void log_open(const char *ident, int to_stderr, enum ar_log_level level);
 void log_close(void);
 
 /* printf-like; the line is cut at 1 KiB, control bytes become \xNN. */
-void log_msg(enum ar_log_level level, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void log_msg(enum ar_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_error(...) log_msg(AR_LOG_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(AR_LOG_WARN, __VA_ARGS__)

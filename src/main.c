@@ -147,7 +147,8 @@ int main(int argc, char **argv)
 
 	log_open("antireplay-fcgi", cfg.log_to_stderr, cfg.log_level);
 	install_signals(&deferred);
-	struct fcgi_conn *conn = fcgi_io_new(0, cfg.max_body, cfg.client_timeout_ms, err, sizeof err);
+	struct fcgi_conn *conn =
+	    fcgi_io_new(0, cfg.max_body, cfg.client_timeout_ms, err, sizeof err);
 	if (!conn) {
 		log_error("%s", err);
 		if (!cfg.log_to_stderr)

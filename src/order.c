@@ -124,16 +124,18 @@ static void add_item(struct order_input *in, const char *sku, size_t skulen, lon
 		return;
 	}
 	if (!order_sku_is_valid(sku, skulen)) {
-		set_invalid(in, "items[%lu].sku must match ^[A-Za-z0-9._-]{1,64}$", (unsigned long)idx);
+		set_invalid(in, "items[%lu].sku must match ^[A-Za-z0-9._-]{1,64}$",
+		            (unsigned long)idx);
 		return;
 	}
 	if (!qty_ok || qty < 1 || qty > ORDER_QTY_MAX) {
-		set_invalid(in, "items[%lu].qty must be an integer from 1 to %d", (unsigned long)idx,
-		            ORDER_QTY_MAX);
+		set_invalid(in, "items[%lu].qty must be an integer from 1 to %d",
+		            (unsigned long)idx, ORDER_QTY_MAX);
 		return;
 	}
 	for (size_t i = 0; i < idx; i++) {
-		if (strlen(o->items[i].sku) == skulen && memcmp(o->items[i].sku, sku, skulen) == 0) {
+		if (strlen(o->items[i].sku) == skulen &&
+		    memcmp(o->items[i].sku, sku, skulen) == 0) {
 			set_invalid(in, "sku '%.*s' appears twice", (int)skulen, sku);
 			return;
 		}
@@ -147,7 +149,8 @@ static void add_item(struct order_input *in, const char *sku, size_t skulen, lon
 static void set_customer(struct order_input *in, const char *s, size_t len)
 {
 	if (len > ORDER_CUSTOMER_MAX || !utf8_is_valid(s, len)) {
-		set_invalid(in, "customer must be valid UTF-8 of at most %d bytes", ORDER_CUSTOMER_MAX);
+		set_invalid(in, "customer must be valid UTF-8 of at most %d bytes",
+		            ORDER_CUSTOMER_MAX);
 		return;
 	}
 	in->order.customer = xstrndup(s, len);
@@ -183,7 +186,8 @@ static void json_items(struct order_input *in, json_t *items)
 			set_invalid(in, "items[%lu].sku must be a string", (unsigned long)i);
 		} else {
 			add_item(in, json_string_value(sku), json_string_length(sku),
-			         json_is_integer(qty) ? json_integer_value(qty) : 0, json_is_integer(qty));
+			         json_is_integer(qty) ? json_integer_value(qty) : 0,
+			         json_is_integer(qty));
 		}
 	}
 }
@@ -195,13 +199,14 @@ enum order_parse_status order_parse_json(const char *body, size_t len, struct or
 
 	input_init(in);
 	if (order_json_depth(body, len) > ORDER_JSON_MAX_DEPTH) {
-		snprintf(in->why, sizeof in->why, "JSON nested deeper than %d", ORDER_JSON_MAX_DEPTH);
+		snprintf(in->why, sizeof in->why, "JSON nested deeper than %d",
+		         ORDER_JSON_MAX_DEPTH);
 		return ORDER_BAD_SYNTAX;
 	}
 	/* Any JSON value parses (a scalar is valid JSON but not an order), and
 	 * \u0000 is valid JSON too: the order rules reject it where it lands. */
-	root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL,
-	                  &jerr);
+	root =
+	    json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
 	if (!root) {
 		snprintf(in->why, sizeof in->why, "%.100s (line %d, column %d)", jerr.text,
 		         jerr.line, jerr.column);
@@ -253,8 +258,8 @@ enum order_parse_status order_parse_form(const char *body, size_t len, struct or
 	if (n_sku == 0)
 		set_invalid(in, "at least one sku and qty pair is required");
 	else if (n_sku != n_qty)
-		set_invalid(in, "every sku needs one qty (got %lu sku, %lu qty)", (unsigned long)n_sku,
-		            (unsigned long)n_qty);
+		set_invalid(in, "every sku needs one qty (got %lu sku, %lu qty)",
+		            (unsigned long)n_sku, (unsigned long)n_qty);
 	else if (n_sku > ORDER_MAX_ITEMS)
 		set_invalid(in, "at most %d items", ORDER_MAX_ITEMS);
 
@@ -268,7 +273,8 @@ enum order_parse_status order_parse_form(const char *body, size_t len, struct or
 			qi++;
 		const struct form_field *s = &f.fields[si], *q = &f.fields[qi];
 		long qty = 0;
-		int qty_ok = util_parse_long(q->value, q->value_len, 0, ORDER_QTY_MAX + 1, &qty) == 0;
+		int qty_ok =
+		    util_parse_long(q->value, q->value_len, 0, ORDER_QTY_MAX + 1, &qty) == 0;
 		add_item(in, s->value, s->value_len, qty, qty_ok);
 		si++;
 		qi++;

@@ -26,26 +26,26 @@ extern const unsigned ar_sql_count;
 /* Every session: UTC (created_at and drained_at are UTC), strict mode (a
  * value that does not fit fails the batch instead of being cut), and every
  * warning of a statement kept (a batch's lines: up to 1000 x 50). */
-#define SESSION_SETUP                                                                    \
-	"SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,"             \
-	"NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION', "              \
+#define SESSION_SETUP                                                           \
+	"SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE," \
+	"NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION', "  \
 	"max_error_count = 65535"
 
 struct orderdb {
 	const struct ar_config *cfg;
-	MYSQL *conn;            /* NULL when not connected */
+	MYSQL *conn; /* NULL when not connected */
 	char where[160];
-	double down_since_ms;   /* when the current outage began; 0 when none */
-	double reminded_ms;     /* when it was last logged */
-	unsigned long failures; /* attempts failed in this outage */
-	int writing;            /* in orderdb_write (which the caller retries) */
-	int probing;            /* in orderdb_probe: a refusal is an outage */
-	int refused;            /* the last failure was a refusal of the data */
+	double down_since_ms;              /* when the current outage began; 0 when none */
+	double reminded_ms;                /* when it was last logged */
+	unsigned long failures;            /* attempts failed in this outage */
+	int writing;                       /* in orderdb_write (which the caller retries) */
+	int probing;                       /* in orderdb_probe: a refusal is an outage */
+	int refused;                       /* the last failure was a refusal of the data */
 	char refusal[ORDERDB_REFUSAL_MAX]; /* why, for orderdb_refusal */
-	unsigned long max_packet; /* the server's max_allowed_packet */
-	struct drain_order probe; /* see orderdb_probe */
+	unsigned long max_packet;          /* the server's max_allowed_packet */
+	struct drain_order probe;          /* see orderdb_probe */
 	int has_probe;
-	struct strbuf sql;      /* the statement being built, reused */
+	struct strbuf sql; /* the statement being built, reused */
 };
 
 struct orderdb *orderdb_new(const struct ar_config *cfg)
@@ -139,8 +139,8 @@ static int failed(struct orderdb *db, const char *during, unsigned err, const ch
 	if (db->down_since_ms == 0) {
 		db->down_since_ms = now;
 		db->reminded_ms = now;
-		log_error("mariadb %s (database %s, user %s): %s%s failed: %s (error %u)%s", db->where,
-		          db->cfg->db_name, db->cfg->db_user,
+		log_error("mariadb %s (database %s, user %s): %s%s failed: %s (error %u)%s",
+		          db->where, db->cfg->db_name, db->cfg->db_user,
 		          db->probing ? "an order known to be good (the probe), " : "", during, msg,
 		          err,
 		          db->probing && refusal
@@ -153,9 +153,11 @@ static int failed(struct orderdb *db, const char *during, unsigned err, const ch
 		db->reminded_ms = now;
 		log_warn("mariadb %s: still failing after %.0f s and %lu attempts: %s failed: %s "
 		         "(error %u)",
-		         db->where, (now - db->down_since_ms) / 1000.0, db->failures, during, msg, err);
+		         db->where, (now - db->down_since_ms) / 1000.0, db->failures, during, msg,
+		         err);
 	} else {
-		log_debug("mariadb %s: %s failed again: %s (error %u)", db->where, during, msg, err);
+		log_debug("mariadb %s: %s failed again: %s (error %u)", db->where, during, msg,
+		          err);
 	}
 	disconnect(db);
 	return -1;
@@ -405,8 +407,8 @@ static void set_probe(struct orderdb *db, const struct drain_order *o)
 	db->has_probe = 1;
 }
 
-enum orderdb_result orderdb_write(struct orderdb *db, const struct drain_order *orders,
-                                  size_t n, size_t *inserted)
+enum orderdb_result orderdb_write(struct orderdb *db, const struct drain_order *orders, size_t n,
+                                  size_t *inserted)
 {
 	*inserted = 0;
 	if (n == 0)
@@ -454,8 +456,10 @@ static int read_probe_lines(struct orderdb *db, struct drain_order *o)
 	unsigned long *len;
 	char sql[128];
 
-	snprintf(sql, sizeof sql, "SELECT sku, qty FROM order_lines WHERE order_id = '%s' "
-	         "ORDER BY line LIMIT %d", o->order_id, ORDER_MAX_ITEMS);
+	snprintf(sql, sizeof sql,
+	         "SELECT sku, qty FROM order_lines WHERE order_id = '%s' "
+	         "ORDER BY line LIMIT %d",
+	         o->order_id, ORDER_MAX_ITEMS);
 	if (query(db, "reading the newest order", sql, strlen(sql)) < 0 ||
 	    !(res = mysql_store_result(db->conn)))
 		return db->conn ? failed_conn(db, "reading the newest order") : -1;

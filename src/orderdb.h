@@ -37,8 +37,8 @@ enum orderdb_result {
  * *inserted the orders that were new (the rest were there already:
  * delivered before); else nothing of the batch is in. A COMMIT whose
  * answer was lost counts as failed: the retry finds the rows. */
-enum orderdb_result orderdb_write(struct orderdb *db, const struct drain_order *orders,
-                                  size_t n, size_t *inserted);
+enum orderdb_result orderdb_write(struct orderdb *db, const struct drain_order *orders, size_t n,
+                                  size_t *inserted);
 
 /* Why the last ORDERDB_REFUSED: "INSERT INTO orders: error 1406: Data too
  * long for column 'customer' at row 1", at most ORDERDB_REFUSAL_MAX - 1

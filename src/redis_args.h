@@ -18,10 +18,10 @@ struct redis_args {
 	const char **argv;
 	size_t *argvlen;
 	int argc;
-	int max;      /* room in argv */
-	int numkeys;  /* a script call's keys (redis_args_end_keys) */
+	int max;     /* room in argv */
+	int numkeys; /* a script call's keys (redis_args_end_keys) */
 	int failed;
-	char *buf;    /* numbers and copies */
+	char *buf; /* numbers and copies */
 	size_t used, size;
 };
 

@@ -16,9 +16,9 @@
 
 struct redis_conn {
 	const struct ar_config *cfg;
-	redisContext *ctx;  /* NULL when not connected */
+	redisContext *ctx; /* NULL when not connected */
 	struct timeval timeout;
-	char where[160];    /* "unix:/path" or "host:port", for log lines */
+	char where[160];              /* "unix:/path" or "host:port", for log lines */
 	double log_repeat_ms;         /* 0: once per outage */
 	double down_since_ms;         /* first failure of this outage; 0 when up */
 	double last_failure_ms;       /* when a connection failure was last logged */
@@ -223,7 +223,7 @@ enum redis_status redis_conn_connect(struct redis_conn *rc)
  * now": part of an outage. */
 static int is_outage_reply(const char *msg)
 {
-	static const char *const not_run[] = {"LOADING", "BUSY", "READONLY", "MASTERDOWN",
+	static const char *const not_run[] = {"LOADING",    "BUSY",     "READONLY",    "MASTERDOWN",
 	                                      "NOREPLICAS", "TRYAGAIN", "CLUSTERDOWN", "NOAUTH"};
 	for (size_t i = 0; i < sizeof not_run / sizeof not_run[0]; i++)
 		if (strncmp(msg, not_run[i], strlen(not_run[i])) == 0)
@@ -309,8 +309,7 @@ static enum redis_status check_arrived(struct redis_conn *rc, const char *what, 
 }
 
 /* An error reply becomes its status (logged) and is freed. */
-static enum redis_status check_not_error(struct redis_conn *rc, const char *what,
-                                         redisReply **r)
+static enum redis_status check_not_error(struct redis_conn *rc, const char *what, redisReply **r)
 {
 	enum redis_status s;
 
@@ -336,8 +335,7 @@ enum redis_status redis_conn_run_any(struct redis_conn *rc, const char *what, in
 }
 
 enum redis_status redis_conn_run(struct redis_conn *rc, const char *what, int argc,
-                                 const char *const *argv, const size_t *argvlen,
-                                 redisReply **out)
+                                 const char *const *argv, const size_t *argvlen, redisReply **out)
 {
 	enum redis_status s = redis_conn_run_any(rc, what, argc, argv, argvlen, out);
 
@@ -349,8 +347,7 @@ static int is_noscript(const redisReply *r)
 	return r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0;
 }
 
-int redis_conn_args_ok(const struct redis_conn *rc, const char *what,
-                       const struct redis_args *a)
+int redis_conn_args_ok(const struct redis_conn *rc, const char *what, const struct redis_args *a)
 {
 	if (redis_args_ok(a))
 		return 1;
@@ -402,5 +399,6 @@ enum redis_status redis_conn_unexpected(struct redis_conn *rc, const char *what,
 
 int redis_reply_is(const redisReply *r, const char *s)
 {
-	return r->type == REDIS_REPLY_STRING && strlen(s) == r->len && memcmp(r->str, s, r->len) == 0;
+	return r->type == REDIS_REPLY_STRING && strlen(s) == r->len &&
+	       memcmp(r->str, s, r->len) == 0;
 }

@@ -71,8 +71,7 @@ redisReply *redis_conn_send(struct redis_conn *rc, int argc, const char *const *
  * REDIS_STATUS_OK *out is a non-error reply (the caller frees it).
  * argvlen NULL: every argument is a C string. */
 enum redis_status redis_conn_run(struct redis_conn *rc, const char *what, int argc,
-                                 const char *const *argv, const size_t *argvlen,
-                                 redisReply **out);
+                                 const char *const *argv, const size_t *argvlen, redisReply **out);
 
 /* The same, but an error reply is handed back as it is (*out of type
  * REDIS_REPLY_ERROR, not logged yet), for callers that expect some
@@ -83,8 +82,7 @@ enum redis_status redis_conn_run_any(struct redis_conn *rc, const char *what, in
                                      redisReply **out);
 
 /* 1 when a may be sent; else 0, logged as a failure of what. */
-int redis_conn_args_ok(const struct redis_conn *rc, const char *what,
-                       const struct redis_args *a);
+int redis_conn_args_ok(const struct redis_conn *rc, const char *what, const struct redis_args *a);
 
 /* Runs script number id (an index into the names given to redis_conn_new)
  * with the arguments of a (begun with redis_args_start_script; its three

@@ -12,7 +12,7 @@ enum ar_body_state {
 };
 
 struct ar_request {
-	char *const *env;  /* NULL-terminated "NAME=VALUE" FastCGI params */
+	char *const *env; /* NULL-terminated "NAME=VALUE" FastCGI params */
 	const char *body;
 	size_t body_len;
 	enum ar_body_state body_state;

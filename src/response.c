@@ -20,33 +20,34 @@ struct error_entry {
 };
 
 static const struct error_entry error_table[ERR_COUNT] = {
-	[ERR_NOT_FOUND] = {404, "not_found", "no such resource"},
-	[ERR_METHOD_NOT_ALLOWED] = {405, "method_not_allowed", "method not allowed on this resource"},
-	[ERR_BODY_TOO_LARGE] = {413, "body_too_large", "request body exceeds max_body"},
-	[ERR_INCOMPLETE_BODY] = {400, "incomplete_body",
-	                         "request body shorter than its Content-Length"},
-	[ERR_UNSUPPORTED_MEDIA_TYPE] = {415, "unsupported_media_type",
-	                                "use application/json or application/x-www-form-urlencoded"},
-	[ERR_INVALID_JSON] = {400, "invalid_json", "request body is not valid JSON"},
-	[ERR_MISSING_TOKEN] = {400, "missing_token",
-	                       "no token: send it in Idempotency-Key or as the token field"},
-	[ERR_MALFORMED_TOKEN] = {400, "malformed_token", "the token is not a UUID"},
-	[ERR_INVALID_ORDER] = {400, "invalid_order", "the order is not valid"},
-	[ERR_INVALID_IDENTITY] = {400, "invalid_identity",
-	                          "the client identity is too long or holds control bytes"},
-	[ERR_INVALID_TOKEN] = {422, "invalid_token", "the token is unknown or has expired"},
-	[ERR_UNKNOWN_SKU] = {422, "unknown_sku", "an item names a SKU that does not exist"},
-	[ERR_OUT_OF_STOCK] = {409, "out_of_stock", "not enough stock for an item"},
-	[ERR_TOKEN_REUSED] = {422, "token_reused",
-	                      "the token was already used for a different request"},
-	[ERR_DUPLICATE_REQUEST] = {409, "duplicate_request", "the token was already used"},
-	[ERR_RATE_LIMITED] = {429, "rate_limited", "too many tokens requested; retry later"},
-	[ERR_INVALID_STOCK] = {400, "invalid_stock",
-	                       "body must be {\"available\": N} with 0 <= N <= " UTIL_STR(ORDER_STOCK_MAX)},
-	[ERR_ADMIN_DISABLED] = {403, "admin_disabled", "no admin_token is configured"},
-	[ERR_UNAUTHORIZED] = {401, "unauthorized", "a valid admin bearer token is required"},
-	[ERR_UNAVAILABLE] = {503, "unavailable", "the store is unavailable; retry shortly"},
-	[ERR_INTERNAL] = {500, "internal_error", "internal error"},
+    [ERR_NOT_FOUND] = {404, "not_found", "no such resource"},
+    [ERR_METHOD_NOT_ALLOWED] = {405, "method_not_allowed", "method not allowed on this resource"},
+    [ERR_BODY_TOO_LARGE] = {413, "body_too_large", "request body exceeds max_body"},
+    [ERR_INCOMPLETE_BODY] = {400, "incomplete_body",
+                             "request body shorter than its Content-Length"},
+    [ERR_UNSUPPORTED_MEDIA_TYPE] = {415, "unsupported_media_type",
+                                    "use application/json or application/x-www-form-urlencoded"},
+    [ERR_INVALID_JSON] = {400, "invalid_json", "request body is not valid JSON"},
+    [ERR_MISSING_TOKEN] = {400, "missing_token",
+                           "no token: send it in Idempotency-Key or as the token field"},
+    [ERR_MALFORMED_TOKEN] = {400, "malformed_token", "the token is not a UUID"},
+    [ERR_INVALID_ORDER] = {400, "invalid_order", "the order is not valid"},
+    [ERR_INVALID_IDENTITY] = {400, "invalid_identity",
+                              "the client identity is too long or holds control bytes"},
+    [ERR_INVALID_TOKEN] = {422, "invalid_token", "the token is unknown or has expired"},
+    [ERR_UNKNOWN_SKU] = {422, "unknown_sku", "an item names a SKU that does not exist"},
+    [ERR_OUT_OF_STOCK] = {409, "out_of_stock", "not enough stock for an item"},
+    [ERR_TOKEN_REUSED] = {422, "token_reused",
+                          "the token was already used for a different request"},
+    [ERR_DUPLICATE_REQUEST] = {409, "duplicate_request", "the token was already used"},
+    [ERR_RATE_LIMITED] = {429, "rate_limited", "too many tokens requested; retry later"},
+    [ERR_INVALID_STOCK] = {400, "invalid_stock",
+                           "body must be {\"available\": N} with 0 <= N <= " UTIL_STR(
+                               ORDER_STOCK_MAX)},
+    [ERR_ADMIN_DISABLED] = {403, "admin_disabled", "no admin_token is configured"},
+    [ERR_UNAUTHORIZED] = {401, "unauthorized", "a valid admin bearer token is required"},
+    [ERR_UNAVAILABLE] = {503, "unavailable", "the store is unavailable; retry shortly"},
+    [ERR_INTERNAL] = {500, "internal_error", "internal error"},
 };
 
 void response_init(struct ar_response *resp)
@@ -148,21 +149,36 @@ const char *response_error_code(enum ar_error err)
 const char *response_reason(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 201: return "Created";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 409: return "Conflict";
-	case 413: return "Content Too Large";
-	case 415: return "Unsupported Media Type";
-	case 422: return "Unprocessable Content";
-	case 429: return "Too Many Requests";
-	case 500: return "Internal Server Error";
-	case 503: return "Service Unavailable";
-	default: return "Unknown";
+	case 200:
+		return "OK";
+	case 201:
+		return "Created";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 409:
+		return "Conflict";
+	case 413:
+		return "Content Too Large";
+	case 415:
+		return "Unsupported Media Type";
+	case 422:
+		return "Unprocessable Content";
+	case 429:
+		return "Too Many Requests";
+	case 500:
+		return "Internal Server Error";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "Unknown";
 	}
 }
 
@@ -193,7 +209,8 @@ size_t response_render_head(const struct ar_response *resp, char *buf, size_t le
 	bad |= put_str(buf, len, &off, " ");
 	bad |= put_str(buf, len, &off, response_reason(resp->status));
 	bad |= put_str(buf, len, &off, "\r\nContent-Type: ");
-	bad |= put_str(buf, len, &off, resp->content_type ? resp->content_type : "application/json");
+	bad |=
+	    put_str(buf, len, &off, resp->content_type ? resp->content_type : "application/json");
 	bad |= put_str(buf, len, &off, "\r\nCache-Control: no-store\r\nContent-Length: ");
 	bad |= put(buf, len, &off, num, strbuf_format_int(num, (long long)resp->body_len));
 	bad |= put_str(buf, len, &off, "\r\n");

@@ -43,14 +43,14 @@ struct ar_header {
 };
 
 struct ar_response {
-	int status;                /* 0 until set */
-	const char *content_type;  /* static string */
-	char *body;                /* owned */
+	int status;               /* 0 until set */
+	const char *content_type; /* static string */
+	char *body;               /* owned */
 	size_t body_len;
 	struct ar_header headers[RESPONSE_MAX_HEADERS];
 	size_t n_headers;
-	int omit_body;             /* HEAD: headers (with Content-Length) only */
-	const char *log_label;     /* static; the access log's word ("issued", a code) */
+	int omit_body;         /* HEAD: headers (with Content-Length) only */
+	const char *log_label; /* static; the access log's word ("issued", a code) */
 };
 
 /* An empty response (status 0, no body). */

@@ -18,8 +18,8 @@ enum {
 typedef int (*arg_check_fn)(const char *s, size_t len);
 
 struct route_entry {
-	const char *prefix;   /* exact path, or the part before "/{arg}" */
-	arg_check_fn arg_ok;  /* NULL: exact match */
+	const char *prefix;  /* exact path, or the part before "/{arg}" */
+	arg_check_fn arg_ok; /* NULL: exact match */
 	enum ar_route route;
 	unsigned allowed;
 	const char *allow;
@@ -31,13 +31,13 @@ static int order_id_ok(const char *s, size_t len)
 }
 
 static const struct route_entry routes[] = {
-	{"/tokens", NULL, ROUTE_TOKENS, ALLOW_POST, "POST"},
-	{"/orders", NULL, ROUTE_ORDERS, ALLOW_POST, "POST"},
-	{"/orders", order_id_ok, ROUTE_ORDER, ALLOW_GET | ALLOW_HEAD, "GET, HEAD"},
-	{"/stock", order_sku_is_valid, ROUTE_STOCK, ALLOW_GET | ALLOW_HEAD | ALLOW_PUT,
-	 "GET, HEAD, PUT"},
-	{"/healthz", NULL, ROUTE_HEALTH, ALLOW_GET | ALLOW_HEAD, "GET, HEAD"},
-	{"/metrics", NULL, ROUTE_METRICS, ALLOW_GET | ALLOW_HEAD, "GET, HEAD"},
+    {"/tokens", NULL, ROUTE_TOKENS, ALLOW_POST, "POST"},
+    {"/orders", NULL, ROUTE_ORDERS, ALLOW_POST, "POST"},
+    {"/orders", order_id_ok, ROUTE_ORDER, ALLOW_GET | ALLOW_HEAD, "GET, HEAD"},
+    {"/stock", order_sku_is_valid, ROUTE_STOCK, ALLOW_GET | ALLOW_HEAD | ALLOW_PUT,
+     "GET, HEAD, PUT"},
+    {"/healthz", NULL, ROUTE_HEALTH, ALLOW_GET | ALLOW_HEAD, "GET, HEAD"},
+    {"/metrics", NULL, ROUTE_METRICS, ALLOW_GET | ALLOW_HEAD, "GET, HEAD"},
 };
 
 enum ar_method router_method(const char *name)
@@ -104,7 +104,8 @@ int router_route_path(const char *base_path, const char *request_uri, const char
 
 	size_t base_len = base_path ? strlen(base_path) : 0;
 	if (base_len > 0) {
-		if (len <= base_len || memcmp(path, base_path, base_len) != 0 || path[base_len] != '/')
+		if (len <= base_len || memcmp(path, base_path, base_len) != 0 ||
+		    path[base_len] != '/')
 			return -1;
 		path += base_len;
 		len -= base_len;
@@ -148,7 +149,9 @@ enum router_status router_match(const char *method, const char *path, struct ar_
 		for (size_t k = 0; k < arglen; k++) {
 			char c = arg[k];
 			/* Order ids are kept lowercase; SKUs are case-sensitive. */
-			m->arg[k] = (r->route == ROUTE_ORDER && c >= 'A' && c <= 'F') ? (char)(c - 'A' + 'a') : c;
+			m->arg[k] = (r->route == ROUTE_ORDER && c >= 'A' && c <= 'F')
+			                ? (char)(c - 'A' + 'a')
+			                : c;
 		}
 		m->arg[arglen] = '\0';
 		return ROUTER_OK;

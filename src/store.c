@@ -23,8 +23,9 @@ _Static_assert(STORE_OK == (int)REDIS_STATUS_OK &&
 
 /* The biggest call, submit_order: EVALSHA sha numkeys, the keys (4 +
  * windows + lines), the arguments (10 + 2 * lines). */
-#define MAX_ARGS (REDIS_ARGS_SCRIPT_HEAD + 4 + KEYSPACE_WINDOWS_MAX + ORDER_MAX_ITEMS + 10 + \
-                  2 * ORDER_MAX_ITEMS)
+#define MAX_ARGS                                                                    \
+	(REDIS_ARGS_SCRIPT_HEAD + 4 + KEYSPACE_WINDOWS_MAX + ORDER_MAX_ITEMS + 10 + \
+	 2 * ORDER_MAX_ITEMS)
 /* Its copied keys (4 + lines) and numbers (a few, and each quantity). */
 #define ARGS_BUF ((4 + ORDER_MAX_ITEMS) * KEYSPACE_KEY_MAX + (8 + ORDER_MAX_ITEMS) * 24)
 
@@ -32,13 +33,13 @@ enum script_id { SCRIPT_ISSUE_TOKEN, SCRIPT_SUBMIT_ORDER, SCRIPT_COUNT };
 static const char *const script_names[SCRIPT_COUNT] = {"issue_token", "submit_order"};
 
 static const char *const result_names[SUBMIT_RESULT_COUNT] = {
-	[SUBMIT_CREATED] = "created",
-	[SUBMIT_REPLAYED] = "replayed",
-	[SUBMIT_REJECTED] = "rejected",
-	[SUBMIT_TOKEN_REUSED] = "token_reused",
-	[SUBMIT_INVALID_TOKEN] = "invalid_token",
-	[SUBMIT_UNKNOWN_SKU] = "unknown_sku",
-	[SUBMIT_OUT_OF_STOCK] = "out_of_stock",
+    [SUBMIT_CREATED] = "created",
+    [SUBMIT_REPLAYED] = "replayed",
+    [SUBMIT_REJECTED] = "rejected",
+    [SUBMIT_TOKEN_REUSED] = "token_reused",
+    [SUBMIT_INVALID_TOKEN] = "invalid_token",
+    [SUBMIT_UNKNOWN_SKU] = "unknown_sku",
+    [SUBMIT_OUT_OF_STOCK] = "out_of_stock",
 };
 
 struct store {
@@ -164,7 +165,8 @@ enum store_status store_issue_token(struct store *st, const char *token, const c
 	if (s != STORE_OK)
 		return s;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-	    r->element[0]->type != REDIS_REPLY_INTEGER || r->element[1]->type != REDIS_REPLY_INTEGER)
+	    r->element[0]->type != REDIS_REPLY_INTEGER ||
+	    r->element[1]->type != REDIS_REPLY_INTEGER)
 		return unexpected(st, "issue_token", r);
 	*retry_after = r->element[0]->integer == 1 ? 0 : (long)r->element[1]->integer;
 	if (*retry_after == 0 && r->element[0]->integer != 1)

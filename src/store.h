@@ -65,12 +65,12 @@ struct store_submission {
 
 struct store_submit_result {
 	enum submit_result result;
-	enum submit_outcome outcome;   /* created/unknown_sku/out_of_stock, or NONE */
-	char order_id[TOKEN_LEN + 1];  /* when outcome is CREATED */
-	char *body;                    /* owned: the order JSON when CREATED */
+	enum submit_outcome outcome;  /* created/unknown_sku/out_of_stock, or NONE */
+	char order_id[TOKEN_LEN + 1]; /* when outcome is CREATED */
+	char *body;                   /* owned: the order JSON when CREATED */
 	size_t body_len;
-	char sku[ORDER_SKU_MAX + 1];   /* UNKNOWN_SKU / OUT_OF_STOCK */
-	long long available;           /* OUT_OF_STOCK */
+	char sku[ORDER_SKU_MAX + 1]; /* UNKNOWN_SKU / OUT_OF_STOCK */
+	long long available;         /* OUT_OF_STOCK */
 };
 
 /* Runs the atomic submit step. STORE_OK fills res (free with

@@ -14,7 +14,10 @@ struct strbuf {
 	size_t cap;
 };
 
-#define STRBUF_INIT {NULL, 0, 0}
+#define STRBUF_INIT        \
+	{                  \
+		NULL, 0, 0 \
+	}
 
 /* Empties sb and keeps its memory for the next use. */
 void strbuf_reset(struct strbuf *sb);

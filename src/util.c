@@ -93,8 +93,13 @@ void util_format_rfc3339_ms(const struct timespec *ts, char out[UTIL_RFC3339_LEN
 	/* Digit by digit, not strftime + snprintf: one of these per order. */
 	const struct {
 		int value, width;
-	} fields[] = {{tm.tm_year + 1900, 4}, {tm.tm_mon + 1, 2}, {tm.tm_mday, 2}, {tm.tm_hour, 2},
-	              {tm.tm_min, 2}, {tm.tm_sec, 2}, {(int)(ts->tv_nsec / 1000000) % 1000, 3}};
+	} fields[] = {{tm.tm_year + 1900, 4},
+	              {tm.tm_mon + 1, 2},
+	              {tm.tm_mday, 2},
+	              {tm.tm_hour, 2},
+	              {tm.tm_min, 2},
+	              {tm.tm_sec, 2},
+	              {(int)(ts->tv_nsec / 1000000) % 1000, 3}};
 	static const char after[] = "--T::.Z";
 	size_t o = 0;
 

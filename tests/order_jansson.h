@@ -21,8 +21,8 @@ static char *order_json_by_jansson(const struct order *o, const char *order_id,
 	json_object_set_new(obj, "order_id", json_string(order_id));
 	json_object_set_new(obj, "status", json_string("created"));
 	for (size_t i = 0; i < o->n_items; i++)
-		json_array_append_new(items, json_pack("{s:s, s:i}", "sku", o->items[i].sku, "qty",
-		                                       o->items[i].qty));
+		json_array_append_new(
+		    items, json_pack("{s:s, s:i}", "sku", o->items[i].sku, "qty", o->items[i].qty));
 	json_object_set_new(obj, "items", items);
 	if (o->customer)
 		json_object_set_new(obj, "customer", json_string(o->customer));

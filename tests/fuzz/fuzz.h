@@ -23,12 +23,12 @@ fuzz_fn fuzz_find(const char *name);
 void fuzz_list(void);
 
 /* Defines target name: the body takes data and size and aborts on a bug. */
-#define FUZZ_TARGET(name)                                                                         \
-	static int fuzz_##name(const uint8_t *data, size_t size);                                \
-	__attribute__((constructor)) static void fuzz_register_##name(void)                      \
-	{                                                                                          \
-		fuzz_register(#name, fuzz_##name);                                                \
-	}                                                                                          \
+#define FUZZ_TARGET(name)                                                   \
+	static int fuzz_##name(const uint8_t *data, size_t size);           \
+	__attribute__((constructor)) static void fuzz_register_##name(void) \
+	{                                                                   \
+		fuzz_register(#name, fuzz_##name);                          \
+	}                                                                   \
 	static int fuzz_##name(const uint8_t *data, size_t size)
 
 #endif

@@ -15,8 +15,7 @@
 #define MAX_FIELDS 8
 
 /* The only field called name, or NULL. */
-static const struct drain_field *only_field(const struct drain_field *f, size_t n,
-                                            const char *name)
+static const struct drain_field *only_field(const struct drain_field *f, size_t n, const char *name)
 {
 	const struct drain_field *found = NULL;
 	size_t len = strlen(name);
@@ -68,9 +67,9 @@ static void check_taken(const struct drain_order *o, const char *id, size_t id_l
 	if (!o->body || o->body_len != body->value_len || o->body_len > DRAIN_BODY_MAX ||
 	    memcmp(o->body, body->value, body->value_len) != 0 || o->body[o->body_len] != '\0')
 		abort();
-	if (o->customer ? o->customer_len > ORDER_CUSTOMER_MAX ||
-	                      strlen(o->customer) != o->customer_len
-	                : o->customer_len != 0)
+	if (o->customer
+	        ? o->customer_len > ORDER_CUSTOMER_MAX || strlen(o->customer) != o->customer_len
+	        : o->customer_len != 0)
 		abort();
 }
 

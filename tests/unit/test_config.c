@@ -477,7 +477,7 @@ static void test_db_tcp(void **state)
 }
 
 /* 107 bytes: sun_path on Linux holds 108 with the NUL. */
-#define PATH107 \
+#define PATH107                                                                                \
 	"/run/mysqld/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" \
 	"aaaaaaaaaaaaaaaaaa.sock"
 

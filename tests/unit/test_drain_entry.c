@@ -484,8 +484,20 @@ static void test_stream_ids(void **state)
 static void test_bad_stream_id(void **state)
 {
 	static const char *const bad[] = {
-	    "", "-", "1", "1-", "-1", "a-1", "1-b", "1--1", "1-1-1", " 1-0", "1-0 ", "+1-0",
-	    "0x1-0", "1.5-0",
+	    "",
+	    "-",
+	    "1",
+	    "1-",
+	    "-1",
+	    "a-1",
+	    "1-b",
+	    "1--1",
+	    "1-1-1",
+	    " 1-0",
+	    "1-0 ",
+	    "+1-0",
+	    "0x1-0",
+	    "1.5-0",
 	    "184467440737095516150-0", /* 21 digits */
 	    "0-184467440737095516150",
 	    "18446744073709551615-184467440737095516150", /* 42 bytes */
@@ -498,7 +510,10 @@ static void test_bad_stream_id(void **state)
 	usual_entry(&e, ID, body.data, body.len);
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		expect_rejected_len(bad[i], bad[i], strlen(bad[i]), &e, "stream");
-	expect_rejected_len("NUL inside", "1-0\0" "1", 5, &e, "stream");
+	expect_rejected_len("NUL inside",
+	                    "1-0\0"
+	                    "1",
+	                    5, &e, "stream");
 	entry_clear(&e);
 	strbuf_free(&body);
 }
@@ -842,7 +857,8 @@ static void test_created_at_malformed(void **state)
 	    "\"+026-11-27T05:44:47.123Z\"",
 	    "\" 2026-11-27T05:44:47.123Z\"",
 	    "\"2026-11-27T05:44:47.123Z \"",
-	    "\"\xd9\xa2" "026-11-27T05:44:47.123Z\"",
+	    "\"\xd9\xa2"
+	    "026-11-27T05:44:47.123Z\"",
 	    "1795758287123",
 	    "null",
 	    "[\"" AT "\"]",
@@ -1053,8 +1069,9 @@ static void test_nesting_depth(void **state)
 	(void)state;
 	for (int round = 0; round < 2; round++, extra++) {
 		strbuf_reset(&body);
-		strbuf_puts(&body, "{\"order_id\":\"" ID "\",\"status\":\"created\",\"items\":" ITEMS2
-		                   ",\"x\":\"[[[[[[[[[[{{{{{{{{{{\",\"deep\":");
+		strbuf_puts(&body,
+		            "{\"order_id\":\"" ID "\",\"status\":\"created\",\"items\":" ITEMS2
+		            ",\"x\":\"[[[[[[[[[[{{{{{{{{{{\",\"deep\":");
 		for (int i = 0; i < extra; i++)
 			strbuf_putc(&body, '[');
 		for (int i = 0; i < extra; i++)

@@ -17,8 +17,7 @@
 
 #include "keyspace.h"
 
-static void expect_key(const char *prefix, enum key_kind kind, const char *name,
-                       const char *want)
+static void expect_key(const char *prefix, enum key_kind kind, const char *name, const char *want)
 {
 	char out[KEYSPACE_KEY_MAX];
 	size_t n = keyspace_key(out, prefix, kind, name);
@@ -62,8 +61,7 @@ static void test_key_too_long_is_refused_not_cut(void **state)
 	assert_int_equal(keyspace_key(out, prefix, KEY_RATE, name), 0);
 	assert_string_equal(out, "");
 	/* The longest client key identity.c makes fits with the longest prefix. */
-	assert_true(CONFIG_KEY_PREFIX_MAX + strlen("rate:") + 2 + IDENTITY_MAX <
-	            KEYSPACE_KEY_MAX);
+	assert_true(CONFIG_KEY_PREFIX_MAX + strlen("rate:") + 2 + IDENTITY_MAX < KEYSPACE_KEY_MAX);
 }
 
 static long expected_w(long ttl)
@@ -137,8 +135,8 @@ static int names_window_of(const struct token_windows *tw, long long t)
  * can be stamped up to W / 2 ahead: every such t is found. */
 static void test_every_live_window_is_named(void **state)
 {
-	static const long ttls[] = {1, 9, 10, 11, 79, 80, 81, 599, 600, 601, 3599, 3600,
-	                            3601, 86399, 86400, 30L * 86400};
+	static const long ttls[] = {1,   9,   10,   11,   79,   80,    81,    599,
+	                            600, 601, 3599, 3600, 3601, 86399, 86400, 30L * 86400};
 	struct token_windows tw;
 
 	(void)state;

@@ -109,8 +109,8 @@ static void expect_invalid_len(const struct parser *p, const char *body, size_t 
 	enum order_parse_status st = run_parser(p, body, len, &in);
 
 	if (st != ORDER_PARSED || in.valid)
-		fail_msg("want invalid_order from %s %.*s: got %s, valid %d", p->name, (int)len, body,
-		         status_name(st), in.valid);
+		fail_msg("want invalid_order from %s %.*s: got %s, valid %d", p->name, (int)len,
+		         body, status_name(st), in.valid);
 	assert_true(in.why[0] != '\0');
 	order_input_free(&in);
 }
@@ -1067,8 +1067,9 @@ static void test_to_json_without_customer(void **state)
  * byte, the quote, the backslash, DEL and multi-byte UTF-8. */
 static void test_to_json_matches_jansson(void **state)
 {
-	static const char *const extra[] = {"J\xc3\xbcrgen", "\xe2\x82\xac / \xf0\x9f\x98\x80",
-	                                    "a\"b\\c", "\x7f", "", "\xe2\x80\xa8"};
+	static const char *const extra[] = {
+	    "J\xc3\xbcrgen", "\xe2\x82\xac / \xf0\x9f\x98\x80", "a\"b\\c", "\x7f", "",
+	    "\xe2\x80\xa8"};
 	struct order o;
 	char customer[8];
 

@@ -105,8 +105,20 @@ static void test_reserve_and_commit(void **state)
 
 static void test_int_matches_printf(void **state)
 {
-	static const long long values[] = {0, 1, -1, 9, 10, -10, 99, 100, 1000, 2147483647LL,
-	                                   -2147483648LL, 1234567890123LL, LLONG_MAX, LLONG_MIN,
+	static const long long values[] = {0,
+	                                   1,
+	                                   -1,
+	                                   9,
+	                                   10,
+	                                   -10,
+	                                   99,
+	                                   100,
+	                                   1000,
+	                                   2147483647LL,
+	                                   -2147483648LL,
+	                                   1234567890123LL,
+	                                   LLONG_MAX,
+	                                   LLONG_MIN,
 	                                   LLONG_MIN + 1};
 	(void)state;
 	for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
@@ -161,10 +173,17 @@ static void test_json_string_every_ascii_byte(void **state)
 
 static void test_json_string_runs_and_utf8(void **state)
 {
-	static const char *const cases[] = {
-	    "",  "plain", "\"\"\"", "\\\\", "tab\there\nand\r\nthere\b\f", "\x01\x1f\x7f",
-	    "J\xc3\xbcrgen", "\xe2\x82\xac and \xf0\x9f\x98\x80", "\xe2\x80\xa8\xe2\x80\xa9",
-	    "end with a quote\"", "\"start with one"};
+	static const char *const cases[] = {"",
+	                                    "plain",
+	                                    "\"\"\"",
+	                                    "\\\\",
+	                                    "tab\there\nand\r\nthere\b\f",
+	                                    "\x01\x1f\x7f",
+	                                    "J\xc3\xbcrgen",
+	                                    "\xe2\x82\xac and \xf0\x9f\x98\x80",
+	                                    "\xe2\x80\xa8\xe2\x80\xa9",
+	                                    "end with a quote\"",
+	                                    "\"start with one"};
 	char all[0x80];
 
 	(void)state;
