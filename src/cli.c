@@ -33,6 +33,46 @@ int cli_parse(int argc, char **argv, const char *prog, void (*usage)(FILE *out),
 	return 0;
 }
 
+/* The options every program takes, as cli_parse reads them; the program's
+ * own go after SHARED_BEFORE_OWN of them. */
+static const struct cli_option shared_options[] = {
+    {"-c, --config FILE", "read the configuration from FILE\n(default: " CLI_DEFAULT_CONFIG ")"},
+    {"-t, --check-config", "validate the configuration, print the problem if any,\n"
+                           "and exit: 0 when it is valid, 1 when it is not"},
+    {"-h, --help", "print this help and exit"},
+    {"-V, --version", "print the version and exit"},
+};
+#define SHARED_BEFORE_OWN 2
+#define OPTION_NAMES_WIDTH 18
+
+static void print_option(FILE *out, const struct cli_option *o)
+{
+	const char *line = o->help;
+
+	fprintf(out, "  %-*s ", OPTION_NAMES_WIDTH, o->names);
+	for (;;) {
+		size_t len = strcspn(line, "\n");
+		fprintf(out, "%.*s\n", (int)len, line);
+		if (line[len] == '\0')
+			break;
+		line += len + 1;
+		fprintf(out, "%*s", 2 + OPTION_NAMES_WIDTH + 1, "");
+	}
+}
+
+void cli_print_options(FILE *out, const struct cli_option *own, size_t n)
+{
+	size_t n_shared = sizeof shared_options / sizeof shared_options[0];
+
+	fputs("Options:\n", out);
+	for (size_t i = 0; i < SHARED_BEFORE_OWN; i++)
+		print_option(out, &shared_options[i]);
+	for (size_t i = 0; i < n; i++)
+		print_option(out, &own[i]);
+	for (size_t i = SHARED_BEFORE_OWN; i < n_shared; i++)
+		print_option(out, &shared_options[i]);
+}
+
 void cli_print_keys(FILE *out, unsigned reader, size_t col)
 {
 	const char *key;

@@ -15,6 +15,16 @@ struct cli_options {
 	int check_only;          /* -t */
 };
 
+/* An option as --help shows it. */
+struct cli_option {
+	const char *names; /* "-c, --config FILE" */
+	const char *help;  /* lines joined by '\n' */
+};
+
+/* For --help: "Options:" then every option, the shared ones with the
+ * program's own (own[0..n), shown after -t), aligned. */
+void cli_print_options(FILE *out, const struct cli_option *own, size_t n);
+
 /* A program's own argument: 1 when arg is one (and is recorded in ctx),
  * 0 when it is not. */
 typedef int (*cli_extra_fn)(const char *arg, void *ctx);

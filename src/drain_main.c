@@ -22,38 +22,35 @@
 #define BACKOFF_MAX_MS 5000
 #define SUMMARY_INTERVAL_MS 60000.0
 
+static const struct cli_option own_options[] = {
+    {"    --init-schema", "create the tables that are missing in db_name (the\n"
+                          "built-in conf/mariadb/schema.sql), then exit"},
+};
+
 static void usage(FILE *out)
 {
-	fprintf(out,
-	        "Usage: antireplay-drain [-c FILE] [--check-config | --init-schema]\n"
-	        "       antireplay-drain --help | --version\n"
-	        "\n"
-	        "Moves every order from the Redis stream <key_prefix>orders into the\n"
-	        "shop's MariaDB (tables orders and order_lines), exactly once in effect:\n"
-	        "it reads with the consumer group " DRAIN_GROUP ", inserts each batch in\n"
-	        "one transaction (an order already there is left as it is), and only\n"
-	        "then acknowledges the entries, gives the orders' hashes in Redis their\n"
-	        "order_ttl and trims the stream below what every consumer group still\n"
-	        "needs. Entries idle for drain_claim_ms in another consumer (a drain that\n"
-	        "died) are claimed. An entry that is not an order goes to\n"
-	        "<key_prefix>orders:dead with the reason. While Redis or MariaDB fails it\n"
-	        "retries the same batch with a backoff, and never exits for that.\n"
-	        "SIGTERM, SIGINT or SIGHUP: the batch in hand is finished, then it exits\n"
-	        "0. Run as many as you like.\n"
-	        "\n"
-	        "Options:\n"
-	        "  -c, --config FILE  read the configuration from FILE\n"
-	        "                     (default: %s)\n"
-	        "  -t, --check-config validate the configuration, print the problem if any,\n"
-	        "                     and exit: 0 when it is valid, 1 when it is not\n"
-	        "      --init-schema  create the tables that are missing in db_name (the\n"
-	        "                     built-in conf/mariadb/schema.sql), then exit\n"
-	        "  -h, --help         print this help and exit\n"
-	        "  -V, --version      print the version and exit\n"
-	        "\n"
-	        "The configuration file is antireplay-fcgi's; the drain checks every key\n"
-	        "and uses:",
-	        CLI_DEFAULT_CONFIG);
+	fputs("Usage: antireplay-drain [-c FILE] [--check-config | --init-schema]\n"
+	      "       antireplay-drain --help | --version\n"
+	      "\n"
+	      "Moves every order from the Redis stream <key_prefix>orders into the\n"
+	      "shop's MariaDB (tables orders and order_lines), exactly once in effect:\n"
+	      "it reads with the consumer group " DRAIN_GROUP ", inserts each batch in\n"
+	      "one transaction (an order already there is left as it is), and only\n"
+	      "then acknowledges the entries, gives the orders' hashes in Redis their\n"
+	      "order_ttl and trims the stream below what every consumer group still\n"
+	      "needs. Entries idle for drain_claim_ms in another consumer (a drain that\n"
+	      "died) are claimed. An entry that is not an order goes to\n"
+	      "<key_prefix>orders:dead with the reason. While Redis or MariaDB fails it\n"
+	      "retries the same batch with a backoff, and never exits for that.\n"
+	      "SIGTERM, SIGINT, SIGHUP or SIGUSR1: the batch in hand is finished, then\n"
+	      "it exits 0. SIGUSR2 and SIGPIPE are ignored. Run as many as you like.\n"
+	      "\n",
+	      out);
+	cli_print_options(out, own_options, sizeof own_options / sizeof own_options[0]);
+	fputs("\n"
+	      "The configuration file is antireplay-fcgi's; the drain checks every key\n"
+	      "and uses:",
+	      out);
 	cli_print_keys(out, CONFIG_DRAIN, 10);
 	fprintf(out,
 	        ".\n"
@@ -90,10 +87,14 @@ static void block_signals(sigset_t *stop)
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+	/* As antireplay-fcgi: SIGUSR1 stops, SIGUSR2 is ignored (neither may
+	 * kill the process by default mid-batch). */
+	sigaction(SIGUSR2, &sa, NULL);
 	sigemptyset(stop);
 	sigaddset(stop, SIGTERM);
 	sigaddset(stop, SIGINT);
 	sigaddset(stop, SIGHUP);
+	sigaddset(stop, SIGUSR1);
 	sigprocmask(SIG_BLOCK, stop, NULL);
 }
 

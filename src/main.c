@@ -22,33 +22,27 @@ static volatile sig_atomic_t stop_requested;
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-	        "Usage: antireplay-fcgi [-c FILE] [--check-config]\n"
-	        "       antireplay-fcgi --help | --version\n"
-	        "\n"
-	        "A FastCGI responder that stops duplicate orders with one-time tokens kept\n"
-	        "in Redis. It serves FastCGI on the listening socket it is given as file\n"
-	        "descriptor 0, one request at a time, until SIGTERM, SIGINT, SIGHUP or\n"
-	        "SIGUSR1; the request in flight is finished first, then it exits 0.\n"
-	        "SIGUSR2 and SIGPIPE are ignored.\n"
-	        "\n"
-	        "Run several processes under a supervisor, for example:\n"
-	        "  spawn-fcgi -s /run/antireplay/antireplay.sock -M 0660 -U www-data \\\n"
-	        "    -b 8 -n -- /usr/bin/multiwatch -f 4 -- antireplay-fcgi -c FILE\n"
-	        "or systemd socket activation (StandardInput=socket), lighttpd's bin-path,\n"
-	        "or Apache mod_fcgid.\n"
-	        "\n"
-	        "Options:\n"
-	        "  -c, --config FILE  read the configuration from FILE\n"
-	        "                     (default: %s)\n"
-	        "  -t, --check-config validate the configuration, print the problem if any,\n"
-	        "                     and exit: 0 when it is valid, 1 when it is not\n"
-	        "  -h, --help         print this help and exit\n"
-	        "  -V, --version      print the version and exit\n"
-	        "\n"
-	        "The configuration is a file of 'key = value' lines; '#' at the start of a\n"
-	        "line begins a comment. Keys:",
-	        CLI_DEFAULT_CONFIG);
+	fputs("Usage: antireplay-fcgi [-c FILE] [--check-config]\n"
+	      "       antireplay-fcgi --help | --version\n"
+	      "\n"
+	      "A FastCGI responder that stops duplicate orders with one-time tokens kept\n"
+	      "in Redis. It serves FastCGI on the listening socket it is given as file\n"
+	      "descriptor 0, one request at a time, until SIGTERM, SIGINT, SIGHUP or\n"
+	      "SIGUSR1; the request in flight is finished first, then it exits 0.\n"
+	      "SIGUSR2 and SIGPIPE are ignored.\n"
+	      "\n"
+	      "Run several processes under a supervisor, for example:\n"
+	      "  spawn-fcgi -s /run/antireplay/antireplay.sock -M 0660 -U www-data \\\n"
+	      "    -b 8 -n -- /usr/bin/multiwatch -f 4 -- antireplay-fcgi -c FILE\n"
+	      "or systemd socket activation (StandardInput=socket), lighttpd's bin-path,\n"
+	      "or Apache mod_fcgid.\n"
+	      "\n",
+	      out);
+	cli_print_options(out, NULL, 0);
+	fputs("\n"
+	      "The configuration is a file of 'key = value' lines; '#' at the start of a\n"
+	      "line begins a comment. Keys:",
+	      out);
 	cli_print_keys(out, CONFIG_FCGI, 27);
 	fprintf(out,
 	        ".\n"

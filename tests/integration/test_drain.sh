@@ -171,9 +171,12 @@ check "right password set: the 3 orders arrive" 3 "$(ar_rows)"
 check_contains "right password: 'working again' logged" "working again" \
 	"$(cat "$AR_TMP/drain-bad.log")"
 ar_mariadb -e "ALTER USER 'antireplay'@'localhost' IDENTIFIED BY '$AR_DRAIN_PW'"
-kill "$BAD"
+# SIGUSR2 first: were it not ignored, it would kill the drain (status 140)
+# before SIGUSR1, which stops it as it stops antireplay-fcgi.
+kill -USR2 "$BAD"
+kill -USR1 "$BAD"
 wait "$BAD"
-check "SIGTERM: the drain exits 0" 0 $?
+check "SIGUSR2 ignored, then SIGUSR1: the drain exits 0" 0 $?
 ar_untrack "$BAD"
 drain_conf "$AR_DRAIN_PW"
 
