@@ -19,6 +19,7 @@
 export REDIS_SERVER REDIS_CLI NGINX CURL JQ SPAWN_FCGI
 ANTIREPLAY_BIN=/usr/sbin/antireplay-fcgi
 . "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/lib/front.sh"
 . "$top_srcdir/tests/e2e/nginx.sh"
 . "$top_srcdir/tests/e2e/http.sh"
 

@@ -1,10 +1,10 @@
 # tests/e2e/apache.sh: a private Apache 2.4 in front of the app, for the e2e
-# tests. Sourced after tests/lib.sh and ar_setup. The conf/apache snippets
-# are used as shipped: only the socket path, the URL prefix, the program and
-# config paths and the port are substituted.
+# tests. Sourced after tests/lib.sh, tests/lib/front.sh and ar_setup. The
+# conf/apache snippets are used as shipped: only the socket path, the URL
+# prefix, the program and config paths and the port are substituted.
 #
-#   (snippets are filled in with lib.sh's ar_snippet; the server is started
-#   on a free port with lib.sh's ar_start_front)
+#   (snippets are filled in with ar_snippet; the server is started on a free
+#   port with ar_start_front: both in tests/lib/front.sh)
 #   ar_require_apache_modules MODULE...  exit 77 when a module is missing
 #   ar_apache_proxy_snippet BASE_PATH   conf/apache/antireplay-proxy-fcgi.conf
 #                      for $AR_APP_SOCK under BASE_PATH

@@ -5,6 +5,7 @@
 # stuck pool, the pool down, then a second mount point (/shop/api).
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/lib/front.sh"
 . "$top_srcdir/tests/e2e/apache.sh"
 . "$top_srcdir/tests/e2e/http.sh"
 . "$top_srcdir/tests/e2e/scenario.sh"

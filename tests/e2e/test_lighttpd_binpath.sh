@@ -7,6 +7,7 @@
 # flight on it fail).
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/lib/front.sh"
 . "$top_srcdir/tests/e2e/lighttpd.sh"
 . "$top_srcdir/tests/e2e/http.sh"
 . "$top_srcdir/tests/e2e/scenario.sh"

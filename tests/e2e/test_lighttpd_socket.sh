@@ -6,6 +6,7 @@
 # header limit, underscore headers, the read timeout).
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/lib/front.sh"
 . "$top_srcdir/tests/e2e/lighttpd.sh"
 . "$top_srcdir/tests/e2e/http.sh"
 . "$top_srcdir/tests/e2e/scenario.sh"

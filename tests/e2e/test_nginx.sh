@@ -10,6 +10,7 @@
 # (tests/valgrind/test_e2e.sh: make check-valgrind).
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/lib/front.sh"
 . "$top_srcdir/tests/e2e/nginx.sh"
 . "$top_srcdir/tests/e2e/http.sh"
 . "$top_srcdir/tests/e2e/scenario.sh"

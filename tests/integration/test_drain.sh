@@ -38,6 +38,7 @@
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/mariadb.sh"
+. "$top_srcdir/tests/lib/front.sh"
 . "$top_srcdir/tests/e2e/nginx.sh"
 . "$top_srcdir/tests/e2e/http.sh"
 . "$top_srcdir/tests/integration/drain.sh"

@@ -15,6 +15,7 @@
 #   nothing pending or unread for the drains, no dead letter.
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/lib/faults.sh"
 . "$top_srcdir/tests/mariadb.sh"
 . "$top_srcdir/tests/integration/drain.sh"
 

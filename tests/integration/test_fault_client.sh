@@ -1,7 +1,7 @@
 #!/bin/sh
 # test_fault_client: web-server connections that misbehave, spoken at the
-# app socket by hand (fcgi_raw.pl from lib.sh), with ONE worker so that a
-# held worker shows at once:
+# app socket by hand (fcgi_raw.pl from tests/lib/faults.sh), with ONE
+# worker so that a held worker shows at once:
 #  - half a body, then nothing (connection kept open): the stalled request
 #    is answered 400 incomplete_body after client_timeout_ms (1000), the
 #    worker serves the next request, and the stalled request's token is
@@ -18,6 +18,7 @@
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/lib/faults.sh"
 
 ar_require "$CGI_FCGI" "$(command -v perl || true)"
 ar_setup

@@ -10,6 +10,7 @@
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/lib/faults.sh"
 
 ar_require "$CGI_FCGI"
 ar_setup

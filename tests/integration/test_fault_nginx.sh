@@ -8,6 +8,8 @@
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/lib/faults.sh"
+. "$top_srcdir/tests/lib/front.sh"
 . "$top_srcdir/tests/e2e/nginx.sh"
 
 ar_require "$NGINX" "$CURL"

@@ -19,6 +19,7 @@
 # signal pending in it. Times printed are information, not pass/fail.
 
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
+. "$top_srcdir/tests/lib/supervision.sh"
 
 ar_require "$CGI_FCGI" "$MULTIWATCH"
 ar_setup

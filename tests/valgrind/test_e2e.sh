@@ -7,6 +7,7 @@
 # zero errors and zero bytes definitely lost. Run by make check-valgrind.
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/lib/valgrind.sh"
 
 ar_valgrind_require
 ar_setup_tmp
