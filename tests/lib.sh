@@ -21,6 +21,7 @@
 # TAP output:
 #   ok / not_ok DESC            one result
 #   check DESC EXPECTED ACTUAL  / check_contains / check_match / check_error
+#   check_alive DESC PID...     every PID still runs (none died)
 #   ar_done                     the plan 1..N; exits 1 if anything failed
 #   ar_require PROGRAM...       the plan "1..0 # SKIP ..." and exit 77 unless
 #                               each PROGRAM is executable
@@ -32,6 +33,7 @@
 #                               reports, removes $AR_TMP unless AR_KEEP_TMP)
 #   ar_track PID / ar_untrack PID   stop PID at exit, or no longer
 #   ar_alive PID                exists and is not a zombie
+#   ar_count_alive PID...       how many of the PIDs are alive
 #   ar_stop_pid PID [SIG] [TENTHS]  signal, wait until gone, reap, untrack
 #   ar_wait_socket PATH         until the unix socket exists (30 s)
 #   ar_wait_until TENTHS CMD... CMD every 0.1 s until it succeeds, at most
@@ -47,6 +49,8 @@
 #   ar_redis_blocked            how many clients wait with a command held
 #                               (CLIENT PAUSE WRITE keeps a request inside its
 #                               worker as long as a test needs)
+#   ar_stock SKU [PREFIX]       the stock value of SKU ("" when none)
+#   ar_xlen [PREFIX]            the length of the order stream
 # The app:
 #   ar_write_config [key=value...]  $AR_TMP/antireplay.conf (redis at the socket)
 #   ar_start_app [N]            spawn-fcgi -F N (default 4) on $AR_TMP/app.sock;
@@ -63,6 +67,8 @@
 #                               (safe to run in the background); ar_parse FILE
 #   ar_header NAME / ar_json_get KEY / ar_metric SAMPLE  of the last response
 #   ar_token [VAR=VALUE...]     POST /tokens; sets AR_TOKEN
+#   ar_count_tokens N STATUS [VAR=VALUE...]  N times ar_token; AR_COUNT is how
+#                               many were answered STATUS
 #   ar_token_field / ar_token_key / ar_pending / ar_pending_count
 #                               where Redis keeps a token
 #
@@ -152,6 +158,22 @@ check_contains() {
 	esac
 }
 
+# check_alive DESC PID...: every PID still runs (the same processes: none
+# died, none was replaced); the failure names the dead ones.
+check_alive() {
+	_ca_desc=$1
+	shift
+	_ca_dead=""
+	for _ca_pid in "$@"; do
+		ar_alive "$_ca_pid" || _ca_dead="$_ca_dead $_ca_pid"
+	done
+	if [ $# -eq 0 ]; then
+		not_ok "$_ca_desc (no PID to check)"
+	else
+		check "$_ca_desc" "" "$_ca_dead"
+	fi
+}
+
 ar_done() {
 	echo "1..$AR_TESTS"
 	[ "$AR_FAILED" -eq 0 ] || { echo "# $AR_FAILED of $AR_TESTS failed"; exit 1; }
@@ -167,6 +189,15 @@ ar_alive() {
 	'' | Z*) return 1 ;;
 	esac
 	return 0
+}
+
+# ar_count_alive PID...: how many of the PIDs are alive.
+ar_count_alive() {
+	_cn=0
+	for _cn_pid in "$@"; do
+		ar_alive "$_cn_pid" && _cn=$((_cn + 1))
+	done
+	echo "$_cn"
 }
 
 # ar_stop_pid PID [SIGNAL] [TENTHS]: sends SIGNAL (default TERM; 0 sends
@@ -286,6 +317,18 @@ ar_redis() {
 # worker as long as they need).
 ar_redis_blocked() {
 	ar_redis CLIENT LIST | grep -c ' flags=[A-Za-z]*b'
+}
+
+# ar_stock SKU [PREFIX]: the stock of SKU as Redis holds it (PREFIX, default
+# ar:, + "stock:" + SKU); "" when there is none.
+ar_stock() {
+	ar_redis GET "${2:-ar:}stock:$1"
+}
+
+# ar_xlen [PREFIX]: the length of the order stream (PREFIX, default ar:, +
+# "orders").
+ar_xlen() {
+	ar_redis XLEN "${1:-ar:}orders"
 }
 
 # ar_start_redis [extra redis.conf lines...]
@@ -519,6 +562,21 @@ ar_token() {
 	ar_fcgi POST "${AR_BASE:-}/tokens" "" "$@"
 	AR_TOKEN=""
 	[ "$AR_STATUS" != 201 ] || AR_TOKEN=$(ar_json_get token)
+}
+
+# ar_count_tokens N STATUS [VAR=VALUE...]: N times ar_token; AR_COUNT is
+# how many of them were answered STATUS. Not in a subshell: AR_AUDIT sees
+# every response.
+ar_count_tokens() {
+	_ct_n=$1 _ct_status=$2
+	shift 2
+	AR_COUNT=0
+	_ct_i=0
+	while [ $_ct_i -lt "$_ct_n" ]; do
+		ar_token "$@"
+		[ "$AR_STATUS" != "$_ct_status" ] || AR_COUNT=$((AR_COUNT + 1))
+		_ct_i=$((_ct_i + 1))
+	done
 }
 
 # ar_token_field TOKEN: the token's name in Redis: its 16 bytes in unpadded

@@ -17,6 +17,10 @@
 #                       with the same token up to $AR_FAULT_RETRIES times,
 #                       0.1 s apart. Writes DIR/ID.log (one line per answer)
 #                       and DIR/ID.final (one line per order: its final answer)
+#   ar_fault_stock FA0 FB0  the starting stock of FA and FB, the SKUs that
+#                       ar_order_client orders
+#   ar_orders_beyond N  the order stream holds more than N orders (false
+#                       while Redis is down): a state to ar_wait_until
 #   ar_stream_ids       the order ids of the stream, one a line, in order
 #   ar_stream_qty SKU   the sum of SKU's quantities over the stream's orders
 #   ar_fault_account DIR FA0 FB0 DESC
@@ -30,6 +34,15 @@ AR_FAULT_RETRIES=${AR_FAULT_RETRIES:-100}
 
 ar_kill_redis() {
 	ar_stop_pid "$AR_REDIS_PID" KILL
+}
+
+ar_fault_stock() {
+	ar_redis SET ar:stock:FA "$1" >/dev/null
+	ar_redis SET ar:stock:FB "$2" >/dev/null
+}
+
+ar_orders_beyond() {
+	[ "$(ar_xlen 2>/dev/null)" -gt "$1" ] 2>/dev/null
 }
 
 ar_fault_request() {
@@ -130,7 +143,7 @@ ar_fault_account() {
 	_seen=$(wc -l <"$_d/seen.ids")
 	_twice=$(awk '{ print $1 }' "$_d/seen.pairs" | uniq -d | wc -l)
 	ar_stream_ids >"$_d/stream.ids"
-	_xlen=$(ar_redis XLEN ar:orders)
+	_xlen=$(ar_xlen)
 	_sdup=$(sort "$_d/stream.ids" | uniq -d | wc -l)
 	sort -u "$_d/stream.ids" >"$_d/stream.uids"
 	_missing_stream=$(comm -23 "$_d/seen.ids" "$_d/stream.uids" | wc -l)
@@ -139,8 +152,8 @@ ar_fault_account() {
 	if [ "$_seen" -gt 0 ]; then
 		_nohash=$(sed 's/^/HEXISTS ar:order:/; s/$/ order/' "$_d/seen.ids" | ar_redis | grep -vcx 1)
 	fi
-	_fa=$(ar_redis GET ar:stock:FA)
-	_fb=$(ar_redis GET ar:stock:FB)
+	_fa=$(ar_stock FA)
+	_fb=$(ar_stock FB)
 	_qfa=$(ar_stream_qty FA)
 	_qfb=$(ar_stream_qty FB)
 	_cfa=$(awk '$1 == "final" && $3 == 201 { n += $5 } END { print n + 0 }' "$_d/all.finals")
