@@ -18,13 +18,14 @@
 # Families of their own: tests/mariadb.sh, tests/integration/drain.sh,
 # tests/e2e/{http,scenario,nginx,apache,lighttpd}.sh.
 #
-# TAP output:
+# TAP (automake's tap-driver.sh reads it; make check counts every check):
 #   ok / not_ok DESC            one result
 #   check DESC EXPECTED ACTUAL  / check_contains / check_match / check_error
 #   check_alive DESC PID...     every PID still runs (none died)
 #   ar_done                     the plan 1..N; exits 1 if anything failed
-#   ar_require PROGRAM...       the plan "1..0 # SKIP ..." and exit 77 unless
-#                               each PROGRAM is executable
+#   ar_require PROGRAM...       ar_skip unless each PROGRAM is executable
+#   ar_skip REASON              the plan "1..0 # SKIP REASON", exit 0 (or
+#                               $AR_SKIP_STATUS)
 # Processes and the temp folder:
 #   ar_setup                    ar_require the app, Redis and spawn-fcgi, then
 #                               ar_setup_tmp
@@ -72,7 +73,7 @@
 #   ar_token_field / ar_token_key / ar_pending / ar_pending_count
 #                               where Redis keeps a token
 #
-# Exit 77 (skip) only when a server binary is truly missing; CI installs all.
+# Skip (ar_skip) only when a server binary is truly missing; CI installs all.
 #
 # No check may depend on how fast the machine is (a sanitizer build, valgrind,
 # one shared CPU core): tests poll for a state with a generous bound instead
@@ -98,11 +99,22 @@ AR_TESTS=0
 AR_FAILED=0
 AR_PIDS=""
 
+# ar_skip REASON: the whole test is skipped. A TAP skip is the plan
+# "1..0 # SKIP REASON" and exit status 0: automake's TAP driver reports a
+# SKIP from the plan and an ERROR for any other status (77 included). A
+# script whose caller is no TAP harness and must fail on a skip
+# (tests/deb/test_deb.sh, run by scripts/test-deb) sets AR_SKIP_STATUS=77.
+ar_skip() {
+	echo "1..0 # SKIP $*"
+	exit "${AR_SKIP_STATUS:-0}"
+}
+
+# ar_require PROGRAM...: skips the test unless each PROGRAM (a path, as
+# configure found it) is executable. Call it before the first check.
 ar_require() {
 	for bin in "$@"; do
 		if [ -z "$bin" ] || [ ! -x "$bin" ]; then
-			echo "1..0 # SKIP missing program: ${bin:-(not found by configure)}"
-			exit 77
+			ar_skip "missing program: ${bin:-(not found by configure)}"
 		fi
 	done
 }
@@ -253,9 +265,13 @@ ar_sanitizer_reports() {
 	_reports=$(grep -rlE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error: ' \
 		"$AR_TMP" --include='*.log' --include='*log' 2>/dev/null)
 	[ -z "$_reports" ] && return 0
-	echo "not ok - sanitizer reports in: $_reports"
+	# At exit, after the plan: TAP's "Bail out!", which the TAP driver
+	# reports as an ERROR with this reason (a "not ok" after the plan
+	# would show only as a result "after late plan").
+	echo "Bail out! sanitizer reports in: $_reports"
 	for _f in $_reports; do
-		grep -E -A25 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error: ' "$_f" | head -60
+		grep -E -A25 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error: ' "$_f" |
+			head -60 | sed 's/^/# /'
 	done
 	return 1
 }

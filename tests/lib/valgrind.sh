@@ -3,8 +3,9 @@
 # check-valgrind, not make check).
 #
 #   ar_valgrind_require         VALGRIND (default: valgrind on PATH) must run;
-#                               a missing valgrind fails the test (exit 1):
-#                               it is what the test is about
+#                               a missing valgrind fails the test (not ok 1,
+#                               the plan 1..1, exit 1), never skips it: it is
+#                               what the test is about
 #   ar_valgrind_wrapper DIR     prints an AR_APP_WRAPPER value: memcheck with
 #                               --leak-check=full, definite leaks counted as
 #                               errors, --error-exitcode=99, one log per
@@ -21,6 +22,7 @@
 ar_valgrind_require() {
 	if [ -z "$VALGRIND" ] || ! "$VALGRIND" --version >/dev/null 2>&1; then
 		echo "not ok 1 - valgrind not found (VALGRIND='$VALGRIND'); Debian: apt-get install valgrind"
+		echo "1..1"
 		exit 1
 	fi
 }
