@@ -12,7 +12,7 @@
 VALGRIND = valgrind
 VALGRIND_TESTS = tests/valgrind/test_lifecycle.sh tests/valgrind/test_e2e.sh \
 	tests/valgrind/test_rss.sh
-EXTRA_DIST += $(VALGRIND_TESTS) tests/valgrind/fcgi-mix.pl
+EXTRA_DIST += $(VALGRIND_TESTS) tests/valgrind/fcgi-mix.pl tests/lib/valgrind.sh
 CLEANFILES += $(VALGRIND_TESTS:.sh=.log) $(VALGRIND_TESTS:.sh=.trs) \
 	tests/valgrind/test-suite.log
 

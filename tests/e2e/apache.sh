@@ -1,11 +1,11 @@
 # tests/e2e/apache.sh: a private Apache 2.4 in front of the app, for the e2e
-# tests. Sourced after tests/lib.sh and ar_setup. The conf/apache snippets
-# are used as shipped: only the socket path, the URL prefix, the program and
-# config paths and the port are substituted.
+# tests. Sourced after tests/lib.sh, tests/lib/front.sh and ar_setup. The
+# conf/apache snippets are used as shipped: only the socket path, the URL
+# prefix, the program and config paths and the port are substituted.
 #
-#   (snippets are filled in with lib.sh's ar_snippet; the server is started
-#   on a free port with lib.sh's ar_start_front)
-#   ar_require_apache_modules MODULE...  exit 77 when a module is missing
+#   (snippets are filled in with ar_snippet; the server is started on a free
+#   port with ar_start_front: both in tests/lib/front.sh)
+#   ar_require_apache_modules MODULE...  ar_skip when a module is missing
 #   ar_apache_proxy_snippet BASE_PATH   conf/apache/antireplay-proxy-fcgi.conf
 #                      for $AR_APP_SOCK under BASE_PATH
 #   ar_apache_fcgid_snippet BASE_PATH   conf/apache/antireplay-fcgid.conf for
@@ -28,13 +28,12 @@
 : "${APACHE2:=$(command -v apache2 || command -v /usr/sbin/apache2 || true)}"
 : "${APACHE2_MODULES:=/usr/lib/apache2/modules}"
 
-# ar_require_apache_modules MODULE...: skip (77) when one of them, or
+# ar_require_apache_modules MODULE...: skip (ar_skip) when one of them, or
 # mpm_event / authz_core, is not installed.
 ar_require_apache_modules() {
 	for ap_mod in mpm_event authz_core "$@"; do
 		if [ ! -f "$APACHE2_MODULES/mod_$ap_mod.so" ]; then
-			echo "1..0 # SKIP missing Apache module: $APACHE2_MODULES/mod_$ap_mod.so"
-			exit 77
+			ar_skip "missing Apache module: $APACHE2_MODULES/mod_$ap_mod.so"
 		fi
 	done
 }

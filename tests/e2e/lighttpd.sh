@@ -1,9 +1,10 @@
 # tests/e2e/lighttpd.sh: a private lighttpd in front of the app, for the e2e
-# tests. Sourced after tests/lib.sh and ar_setup. The conf/lighttpd snippets
-# are used as shipped: only paths, the prefix and the port are substituted.
+# tests. Sourced after tests/lib.sh, tests/lib/front.sh and ar_setup. The
+# conf/lighttpd snippets are used as shipped: only paths, the prefix and the
+# port are substituted.
 #
-#   (snippets are filled in with lib.sh's ar_snippet; the server is started
-#   on a free port with lib.sh's ar_start_front)
+#   (snippets are filled in with ar_snippet; the server is started on a free
+#   port with ar_start_front: both in tests/lib/front.sh)
 #   ar_start_lighttpd SNIPPET  lighttpd -D on a free 127.0.0.1 port with
 #                      SNIPPET (a file) included; sets AR_URL,
 #                      AR_LIGHTTPD_PORT, AR_LIGHTTPD_PID, AR_LIGHTTPD_DIR

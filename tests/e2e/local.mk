@@ -2,4 +2,6 @@
 ## scenario.sh is the contract over HTTP, shared by every front.
 TESTS += tests/e2e/test_nginx.sh
 dist_check_SCRIPTS += tests/e2e/test_nginx.sh
-EXTRA_DIST += tests/e2e/nginx.sh tests/e2e/http.sh tests/e2e/scenario.sh
+## tests/lib/front.sh: a web server on a free port, for every front's
+## fixtures (nginx.sh, apache.sh, lighttpd.sh).
+EXTRA_DIST += tests/e2e/nginx.sh tests/e2e/http.sh tests/e2e/scenario.sh tests/lib/front.sh

@@ -1,6 +1,7 @@
 # tests/e2e/nginx.sh: a private nginx in front of the app, for the e2e tests.
-# Sourced after tests/lib.sh and ar_setup. It uses conf/nginx/antireplay.conf
-# as shipped; only the socket path and the location prefix are substituted.
+# Sourced after tests/lib.sh, tests/lib/front.sh (ar_start_front) and
+# ar_setup. It uses conf/nginx/antireplay.conf as shipped; only the socket
+# path and the location prefix are substituted.
 #
 #   ar_nginx_snippet BASE_PATH  the snippet for $AR_APP_SOCK under BASE_PATH
 #                               (on stdout)

@@ -83,10 +83,6 @@ sc_put_stock() {
 		-H 'Content-Type: application/json' --data-binary "{\"available\":$2}"
 }
 
-sc_xlen() {
-	ar_redis XLEN ar:orders
-}
-
 sc_health_metrics() {
 	ar_http GET "$AR_BASE/healthz"
 	check_status "GET /healthz" 200
@@ -179,7 +175,7 @@ sc_stock_admin() {
 sc_orders() {
 	sc_token
 	sc_t1=$SC_TOKEN
-	sc_x0=$(sc_xlen)
+	sc_x0=$(ar_xlen)
 	sc_json='{"items":[{"sku":"SKU-1","qty":2}],"customer":"Ann"}'
 	sc_order "$sc_t1" "$sc_json"
 	check_status "POST /orders" 201
@@ -194,7 +190,7 @@ sc_orders() {
 	sc_matches "POST /orders: created_at RFC 3339 ms UTC" "$SC_TIME_RE" "$(h_json '.created_at')"
 	check "POST /orders: no Idempotent-Replayed on the first" "" \
 		"$(h_header Idempotent-Replayed)"
-	check "POST /orders: one stream entry" $((sc_x0 + 1)) "$(sc_xlen)"
+	check "POST /orders: one stream entry" $((sc_x0 + 1)) "$(ar_xlen)"
 	check "POST /orders: stock decremented" 8 "$(sc_stock SKU-1)"
 
 	sc_order "$sc_t1" "$sc_json"
@@ -207,7 +203,7 @@ sc_orders() {
 	fi
 	check "replay: same Location" "$AR_BASE/orders/$SC_ORDER1" "$(h_header Location)"
 	sc_loc=$(h_header Location)
-	check "replay: no second stream entry" $((sc_x0 + 1)) "$(sc_xlen)"
+	check "replay: no second stream entry" $((sc_x0 + 1)) "$(ar_xlen)"
 	check "replay: stock moved once" 8 "$(sc_stock SKU-1)"
 
 	sc_order "$sc_t1" '{"items":[{"sku":"SKU-1","qty":3}],"customer":"Ann"}'
@@ -525,7 +521,7 @@ sc_storm() {
 	sc_put_stock SKU-4 1
 	sc_token
 	sc_t=$SC_TOKEN
-	sc_x0=$(sc_xlen)
+	sc_x0=$(ar_xlen)
 	sc_dir=$AR_TMP/storm
 	rm -rf "$sc_dir"
 	mkdir "$sc_dir"
@@ -559,7 +555,7 @@ sc_storm() {
 	check "storm: exactly one 201 without Idempotent-Replayed" 1 "$sc_created"
 	check "storm: the others replayed" $((sc_n - 1)) "$sc_replayed"
 	check "storm: one order id in all answers" 1 "$sc_bodies"
-	check "storm: one stream entry" $((sc_x0 + 1)) "$(sc_xlen)"
+	check "storm: one stream entry" $((sc_x0 + 1)) "$(ar_xlen)"
 	check "storm: stock moved once" 0 "$(sc_stock SKU-4)"
 }
 
@@ -567,7 +563,7 @@ sc_metrics_totals() {
 	ar_http GET "$AR_BASE/metrics"
 	sc_created=$(printf '%s\n' "$H_BODY" |
 		sed -n 's/^antireplay_submissions_total{outcome="created"} //p')
-	check "metrics: created equals the stream length" "$(sc_xlen)" "$sc_created"
+	check "metrics: created equals the stream length" "$(ar_xlen)" "$sc_created"
 	sc_limited=$(printf '%s\n' "$H_BODY" | sed -n 's/^antireplay_rate_limited_total //p')
 	check "metrics: one rate-limited request" 1 "$sc_limited"
 }

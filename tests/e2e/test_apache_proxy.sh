@@ -5,6 +5,7 @@
 # stuck pool, the pool down, then a second mount point (/shop/api).
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/lib/front.sh"
 . "$top_srcdir/tests/e2e/apache.sh"
 . "$top_srcdir/tests/e2e/http.sh"
 . "$top_srcdir/tests/e2e/scenario.sh"
@@ -63,11 +64,7 @@ ar_http GET "$AR_BASE/healthz" --http1.0
 check "HTTP/1.0: the body ends with the connection instead" "close 15 {\"status\":\"ok\"}" \
 	"$(h_header Connection) $H_SIZE $H_BODY"
 
-alive=0
-for pid in $AR_APP_PIDS; do
-	ar_alive "$pid" && alive=$((alive + 1))
-done
-check "all 4 app processes still running" 4 "$alive"
+check "all 4 app processes still running" 4 "$(ar_count_alive $AR_APP_PIDS)"
 check "no proxy errors in Apache's error log" "" \
 	"$(grep -E '\[proxy(_fcgi)?:(error|crit|alert)\]' "$AR_APACHE_DIR/error.log" | head -n 3)"
 

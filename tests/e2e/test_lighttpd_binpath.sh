@@ -7,6 +7,7 @@
 # flight on it fail).
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/lib/front.sh"
 . "$top_srcdir/tests/e2e/lighttpd.sh"
 . "$top_srcdir/tests/e2e/http.sh"
 . "$top_srcdir/tests/e2e/scenario.sh"
@@ -37,22 +38,13 @@ ar_snippet "$SNIPPET" \
 	>"$AR_TMP/antireplay-lighttpd.conf" || exit 1
 ar_start_lighttpd "$AR_TMP/antireplay-lighttpd.conf"
 
-# children_wait N: until lighttpd has N live children (30 s at most: a slow
-# machine).
-children_wait() {
-	cw_i=0
-	while [ $cw_i -lt 300 ]; do
-		cw_n=0
-		for cw_p in $(ar_lighttpd_children); do
-			ar_alive "$cw_p" && cw_n=$((cw_n + 1))
-		done
-		[ "$cw_n" -ge "$1" ] && return 0
-		sleep 0.1
-		cw_i=$((cw_i + 1))
-	done
-	return 1
+# children_at_least N: lighttpd has N live children.
+children_at_least() {
+	# shellcheck disable=SC2046 # a list of PIDs
+	[ "$(ar_count_alive $(ar_lighttpd_children))" -ge "$1" ]
 }
-children_wait 4
+# 30 s at most: a slow machine.
+ar_wait_until 300 children_at_least 4
 PIDS=$(ar_lighttpd_children)
 for pid in $PIDS; do ar_track "$pid"; done
 echo "# lighttpd $AR_LIGHTTPD_PORT (pid $AR_LIGHTTPD_PID), app pids $PIDS"
@@ -154,8 +146,8 @@ check "every client got 6 answers after the replacement came" yes "$grown"
 check "the replacement listens on the killed process's socket" "$vsock" \
 	"$(awk -v i="$(readlink "/proc/$new/fd/0" | tr -dc 0-9)" '$7 == i { print $8 }' /proc/net/unix | head -n 1)"
 check "the killed process is gone" no "$(ar_alive "$victim" && echo yes || echo no)"
-check "4 processes again" 4 "$(for p in $(ar_lighttpd_children); do
-	ar_alive "$p" && echo "$p"; done | wc -l | tr -d ' ')"
+# shellcheck disable=SC2046 # a list of PIDs
+check "4 processes again" 4 "$(ar_count_alive $(ar_lighttpd_children))"
 total=$(cat "$LOAD"/*.codes | wc -l)
 failed=$(cat "$LOAD"/*.codes | grep -cv '^200$')
 codes=$(cat "$LOAD"/*.codes | grep -v '^200$' | sort | uniq -c | tr -s ' \n' ' ')

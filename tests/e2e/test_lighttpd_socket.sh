@@ -6,6 +6,7 @@
 # header limit, underscore headers, the read timeout).
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/lib/front.sh"
 . "$top_srcdir/tests/e2e/lighttpd.sh"
 . "$top_srcdir/tests/e2e/http.sh"
 . "$top_srcdir/tests/e2e/scenario.sh"
@@ -96,11 +97,7 @@ fi
 ar_http GET "$AR_BASE/healthz"
 check_status "served again once the workers run" 200
 
-alive=0
-for pid in $AR_APP_PIDS; do
-	ar_alive "$pid" && alive=$((alive + 1))
-done
-check "all 4 app processes still running" 4 "$alive"
+check "all 4 app processes still running" 4 "$(ar_count_alive $AR_APP_PIDS)"
 check "no backend errors in lighttpd's error log but the one read timeout" "" \
 	"$(grep -E 'gw_backend|mod_fastcgi' "$AR_LIGHTTPD_DIR/error.log" |
 		grep -v 'read timeout on socket' | head -n 3)"

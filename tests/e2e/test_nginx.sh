@@ -10,6 +10,7 @@
 # (tests/valgrind/test_e2e.sh: make check-valgrind).
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/lib/front.sh"
 . "$top_srcdir/tests/e2e/nginx.sh"
 . "$top_srcdir/tests/e2e/http.sh"
 . "$top_srcdir/tests/e2e/scenario.sh"
@@ -87,11 +88,7 @@ check_status "the first order survived the Redis restart (AOF)" 200
 
 # ngx_pool_ok PASS: every worker alive, nothing upstream in the error log.
 ngx_pool_ok() {
-	alive=0
-	for pid in $AR_APP_PIDS; do
-		ar_alive "$pid" && alive=$((alive + 1))
-	done
-	check "$1: all 4 app processes still running" 4 "$alive"
+	check "$1: all 4 app processes still running" 4 "$(ar_count_alive $AR_APP_PIDS)"
 	check "$1: no upstream errors in nginx's error log" "" \
 		"$(grep -E '\[(alert|crit|error)\].*upstream' "$AR_NGINX_DIR/error.log" | head -n 3)"
 }

@@ -6,3 +6,5 @@ SUPERVISION_TESTS = \
 	tests/integration/test_systemd_units.sh
 TESTS += $(SUPERVISION_TESTS)
 dist_check_SCRIPTS += $(SUPERVISION_TESTS)
+## Its fixtures (multiwatch, one bare worker), test_fcgi_cve.sh's too.
+EXTRA_DIST += tests/lib/supervision.sh

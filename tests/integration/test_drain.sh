@@ -38,6 +38,7 @@
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/mariadb.sh"
+. "$top_srcdir/tests/lib/front.sh"
 . "$top_srcdir/tests/e2e/nginx.sh"
 . "$top_srcdir/tests/e2e/http.sh"
 . "$top_srcdir/tests/integration/drain.sh"
@@ -219,7 +220,7 @@ check "c: rows = the created counter" "$(printf '%s\n' "$H_BODY" |
 	sed -n 's/^antireplay_submissions_total{outcome="created"} //p')" "$(ar_rows)"
 
 # --- d) retention ------------------------------------------------------------
-check "d: stream trimmed to the last delivered entry" 1 "$(ar_redis XLEN ar:orders)"
+check "d: stream trimmed to the last delivered entry" 1 "$(ar_xlen)"
 ttl_bad=0
 for id in $("$JQ" -r .order_id "$AR_TMP/api.orders"); do
 	ttl=$(ar_redis TTL "ar:order:$id")

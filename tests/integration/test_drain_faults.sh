@@ -15,6 +15,7 @@
 #   nothing pending or unread for the drains, no dead letter.
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/lib/faults.sh"
 . "$top_srcdir/tests/mariadb.sh"
 . "$top_srcdir/tests/integration/drain.sh"
 
@@ -29,8 +30,7 @@ ar_start_app 4
 
 FA0=100000
 FB0=50000
-ar_redis SET ar:stock:FA $FA0 >/dev/null
-ar_redis SET ar:stock:FB $FB0 >/dev/null
+ar_fault_stock $FA0 $FB0
 ar_redis XGROUP CREATE ar:orders audit 0 MKSTREAM >/dev/null
 
 SEED=${AR_SEED:-$(od -An -tu2 -N2 /dev/urandom | tr -d ' ')}
@@ -133,12 +133,7 @@ for sku in FA FB; do
 done
 check "two lines per order" $((2 * total)) "$(ar_sql 'SELECT COUNT(*) FROM order_lines')"
 check "no dead letter" 0 "$(ar_redis XLEN ar:orders:dead)"
-alive=0
-for k in $DRAINS; do
-	eval "pid=\$DRAIN_$k"
-	ar_alive "$pid" && alive=$((alive + 1))
-done
-check "the three drains are up" 3 "$alive"
+check "the three drains are up" 3 "$(ar_count_alive $DRAIN_1 $DRAIN_2 $DRAIN_3)"
 echo "# $total orders; faults:$faults"
 for k in $DRAINS; do
 	eval "pid=\$DRAIN_$k"

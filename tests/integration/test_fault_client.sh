@@ -1,7 +1,7 @@
 #!/bin/sh
 # test_fault_client: web-server connections that misbehave, spoken at the
-# app socket by hand (fcgi_raw.pl from lib.sh), with ONE worker so that a
-# held worker shows at once:
+# app socket by hand (fcgi_raw.pl from tests/lib/faults.sh), with ONE
+# worker so that a held worker shows at once:
 #  - half a body, then nothing (connection kept open): the stalled request
 #    is answered 400 incomplete_body after client_timeout_ms (1000), the
 #    worker serves the next request, and the stalled request's token is
@@ -18,6 +18,7 @@
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/lib/faults.sh"
 
 ar_require "$CGI_FCGI" "$(command -v perl || true)"
 ar_setup
@@ -104,7 +105,7 @@ raw control full $HOLD "{\"items\":[{\"sku\":\"A\",\"qty\":1}],\"token\":\"$T0\"
 raw_wait body
 raw_end
 check "control: a full raw request is answered 201" 1 "$(grep -c ' status 201$' "$AR_TMP/control.events")"
-check "control: stock 99" 99 "$(ar_redis GET ar:stock:A)"
+check "control: stock 99" 99 "$(ar_stock A)"
 
 # --- half a body, then nothing ---
 ar_token
@@ -134,11 +135,11 @@ else
 	not_ok "half a body: answered after '${ms}' ms (sent after $sent ms)," \
 		"not about client_timeout_ms ($CLIENT_TIMEOUT_MS)"
 fi
-check "half a body: nothing ordered (stock, stream length)" "99 1" "$(ar_redis GET ar:stock:A) $(ar_redis XLEN ar:orders)"
+check "half a body: nothing ordered (stock, stream length)" "99 1" "$(ar_stock A) $(ar_xlen)"
 ar_fcgi POST /orders "$BODY1"
 check "half a body: the token is untouched: a full submission is a 201, not a replay" "201 " \
 	"$AR_STATUS $(ar_header Idempotent-Replayed)"
-check "half a body: stock moved once, by the full submission" 97 "$(ar_redis GET ar:stock:A)"
+check "half a body: stock moved once, by the full submission" 97 "$(ar_stock A)"
 
 # --- a whole request, the answer never read ---
 ar_token
@@ -147,7 +148,7 @@ BODY2="{\"items\":[{\"sku\":\"A\",\"qty\":3}],\"token\":\"$T2\"}"
 raw noread noread $HOLD "$BODY2"
 next_request "answer never read"
 raw_end
-check "answer never read: the order was still made" 94 "$(ar_redis GET ar:stock:A)"
+check "answer never read: the order was still made" 94 "$(ar_stock A)"
 ar_fcgi POST /orders "$BODY2"
 check "answer never read: the retry replays it" "201 true" "$AR_STATUS $(ar_header Idempotent-Replayed)"
 

@@ -10,6 +10,7 @@
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/lib/faults.sh"
 
 ar_require "$CGI_FCGI"
 ar_setup
@@ -22,8 +23,7 @@ PIDS0=$AR_APP_PIDS
 
 FA0=100000
 FB0=50000
-ar_redis SET ar:stock:FA $FA0 >/dev/null
-ar_redis SET ar:stock:FB $FB0 >/dev/null
+ar_fault_stock $FA0 $FB0
 
 D=$AR_TMP/kill
 mkdir -p "$D"
@@ -36,10 +36,6 @@ while [ $c -le $CLIENTS ]; do
 	c=$((c + 1))
 done
 
-# shellcheck disable=SC2317 # called through ar_wait_until
-orders_beyond() { # the stream holds more than $1 orders
-	[ "$(ar_redis XLEN ar:orders 2>/dev/null)" -gt "$1" ] 2>/dev/null
-}
 # How many 503s the clients got.
 outage_answers() {
 	cat "$D"/*.log | awk '$4 == 503' | wc -l
@@ -55,9 +51,9 @@ outage_seen() { # a client met the outage: more 503s than $1
 # than a slow machine needs.
 n=0
 for crash in 1 2; do
-	ar_wait_until 600 orders_beyond $((n + 4)) ||
+	ar_wait_until 600 ar_orders_beyond $((n + 4)) ||
 		echo "# crash $crash: the stream did not grow past $((n + 4)) orders in 60 s"
-	n=$(ar_redis XLEN ar:orders)
+	n=$(ar_xlen)
 	seen=$(outage_answers)
 	t0=$(ar_now_ms)
 	ar_kill_redis
@@ -65,10 +61,10 @@ for crash in 1 2; do
 	ar_launch_redis
 	dt=$(($(ar_now_ms) - t0))
 	echo "# crash $crash: SIGKILL with $n orders in the stream, Redis answering again after $dt ms"
-	n=$(ar_redis XLEN ar:orders)
+	n=$(ar_xlen)
 done
 # Orders flow again after the second crash before the clients stop.
-ar_wait_until 600 orders_beyond $((n + 4)) ||
+ar_wait_until 600 ar_orders_beyond $((n + 4)) ||
 	echo "# after the crashes: the stream did not grow past $((n + 4)) orders in 60 s"
 : >"$D/stop"
 t0=$(ar_now_ms)
@@ -78,9 +74,7 @@ echo "# clients finished $(($(ar_now_ms) - t0)) ms after the stop"
 ar_fault_account "$D" $FA0 $FB0 "SIGKILL x2"
 if [ "$_s503" -gt 0 ]; then ok "the crashes hit the clients ($_s503 answers 503, retried)"; else not_ok "no client met a 503: the crashes missed the load"; fi
 
-dead=""
-for pid in $PIDS0; do ar_alive "$pid" || dead="$dead $pid"; done
-check "the 4 workers survived both crashes (same PIDs)" "" "$dead"
+check_alive "the 4 workers survived both crashes (same PIDs)" $PIDS0
 ar_fcgi GET /healthz
 check "healthz after the crashes" 200 "$AR_STATUS"
 echo "# 503 lines in the app log: $(grep -c ' 503 ' "$AR_TMP/app.log")"

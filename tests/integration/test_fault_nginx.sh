@@ -8,6 +8,8 @@
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/lib/faults.sh"
+. "$top_srcdir/tests/lib/front.sh"
 . "$top_srcdir/tests/e2e/nginx.sh"
 
 ar_require "$NGINX" "$CURL"
@@ -23,8 +25,7 @@ echo "$AR_URL" >"$AR_FAULT_URL_FILE"
 
 FA0=100000
 FB0=50000
-ar_redis SET ar:stock:FA $FA0 >/dev/null
-ar_redis SET ar:stock:FB $FB0 >/dev/null
+ar_fault_stock $FA0 $FB0
 
 D=$AR_TMP/nginx-load
 mkdir -p "$D"
@@ -37,10 +38,6 @@ done
 # Each step waits for the state it needs (orders placed, a client without
 # an answer, nginx's workers replaced), at most 60 s: far more than a slow
 # machine needs.
-# shellcheck disable=SC2317 # called through ar_wait_until
-orders_beyond() { # the stream holds more than $1 orders
-	[ "$(ar_redis XLEN ar:orders)" -gt "$1" ]
-}
 # How many requests of the clients got no answer.
 unanswered() {
 	cat "$D"/*.log | awk '$4 == "000"' | wc -l
@@ -59,8 +56,8 @@ workers_replaced() { # nginx has workers again, none of $old_workers
 	return 0
 }
 
-ar_wait_until 600 orders_beyond 2 || echo "# no orders before the restart in 60 s"
-n_before=$(ar_redis XLEN ar:orders)
+ar_wait_until 600 ar_orders_beyond 2 || echo "# no orders before the restart in 60 s"
+n_before=$(ar_xlen)
 lost=$(unanswered)
 t0=$(ar_now_ms)
 ar_stop_nginx
@@ -69,16 +66,16 @@ ar_wait_until 600 unanswered_beyond "$lost" || echo "# no client met the restart
 ar_start_nginx /api
 echo "$AR_URL" >"$AR_FAULT_URL_FILE"
 echo "# restart: nginx down and up again in $(($(ar_now_ms) - t0)) ms, $n_before orders before it"
-ar_wait_until 600 orders_beyond $((n_before + 2)) || echo "# no orders after the restart in 60 s"
-n_restart=$(ar_redis XLEN ar:orders)
+ar_wait_until 600 ar_orders_beyond $((n_before + 2)) || echo "# no orders after the restart in 60 s"
+n_restart=$(ar_xlen)
 old_workers=$(pgrep -P "$AR_NGINX_PID" | tr '\n' ' ')
 kill -HUP "$AR_NGINX_PID"
 ar_wait_until 600 workers_replaced || echo "# nginx's workers not replaced in 60 s"
-n_reload=$(ar_redis XLEN ar:orders)
-ar_wait_until 600 orders_beyond $((n_reload + 2)) || echo "# no orders after the reload in 60 s"
+n_reload=$(ar_xlen)
+ar_wait_until 600 ar_orders_beyond $((n_reload + 2)) || echo "# no orders after the reload in 60 s"
 : >"$D/stop"
 wait $pids
-n_end=$(ar_redis XLEN ar:orders)
+n_end=$(ar_xlen)
 echo "# orders in the stream: $n_before before the restart, $n_restart after it," \
 	"$n_reload once the reload replaced the workers, $n_end at the end"
 echo "# nginx workers before the reload: $old_workers; after: $new_workers"
@@ -96,9 +93,7 @@ else
 fi
 ar_fault_account "$D" $FA0 $FB0 "nginx restart"
 if [ "$_s000" -gt 0 ]; then ok "the restart hit the clients ($_s000 requests without an answer, retried)"; else not_ok "no client met the restart"; fi
-dead=""
-for pid in $PIDS0; do ar_alive "$pid" || dead="$dead $pid"; done
-check "the 4 app workers survived (same PIDs)" "" "$dead"
+check_alive "the 4 app workers survived (same PIDs)" $PIDS0
 code=$("$CURL" -s -o /dev/null -w '%{http_code}' -X POST "$AR_URL/api/tokens")
 check "a token through nginx afterwards" 201 "$code"
 ar_done

@@ -13,6 +13,7 @@
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/lib/faults.sh"
 
 ar_require "$CGI_FCGI"
 ar_setup
@@ -29,20 +30,12 @@ ar_start_app $WORKERS
 PIDS0=$AR_APP_PIDS
 
 ORDER='{"items":[{"sku":"A","qty":1}]}'
-stock() { ar_redis GET "ar:stock:$1"; }
-xlen() { ar_redis XLEN ar:orders; }
-workers_alive() {
-	_dead=""
-	for pid in $PIDS0; do ar_alive "$pid" || _dead="$_dead $pid"; done
-	check "$1: the $WORKERS workers are alive (same PIDs)" "" "$_dead"
-}
 
 # ---------------------------------------------------------------------------
 # SCRIPT FLUSH under load
 FA0=10000
 FB0=10000
-ar_redis SET ar:stock:FA $FA0 >/dev/null
-ar_redis SET ar:stock:FB $FB0 >/dev/null
+ar_fault_stock $FA0 $FB0
 D=$AR_TMP/flush
 mkdir -p "$D"
 # Until the clients are done (-r -1: for ever), however long they take.
@@ -71,7 +64,7 @@ fi
 ar_fault_account "$D" $FA0 $FB0 "SCRIPT FLUSH"
 other=$(awk '$4 != 201 || ($1 == "order" && $5 != "no")' "$D/all.answers")
 check "SCRIPT FLUSH: every answer was a 201 at the first try (no 5xx, no replay)" "" "$other"
-workers_alive "SCRIPT FLUSH"
+check_alive "SCRIPT FLUSH: the $WORKERS workers are alive (same PIDs)" $PIDS0
 ar_stop_app
 ar_write_config redis_timeout_ms=$TIMEOUT_MS token_rate=0 log_level=info
 ar_start_app $WORKERS
@@ -130,8 +123,8 @@ slow() {
 	shift 2
 	ar_token
 	_tok=$AR_TOKEN
-	_stock0=$(stock A)
-	_n0=$(xlen)
+	_stock0=$(ar_stock A)
+	_n0=$(ar_xlen)
 	_t0=$(ar_now_ms)
 	"$REDIS_CLI" -s "$AR_TMP/redis.sock" "$@" >"$AR_TMP/slow.$_round.out" 2>&1 &
 	_slower=$!
@@ -173,7 +166,7 @@ slow() {
 	wait $_slower 2>/dev/null
 	ar_untrack $_slower
 	check "$_round: the slowing command itself" OK "$(cat "$AR_TMP/slow.$_round.out")"
-	workers_alive "$_round"
+	check_alive "$_round: the $WORKERS workers are alive (same PIDs)" $PIDS0
 	# Every worker answers again: requests until each one of them shows up
 	# in the log (at most 100: the kernel hands connections to the waiting
 	# workers in turn, so a few rounds do), every one of them a 200.
@@ -190,8 +183,8 @@ slow() {
 	ar_fcgi POST /orders "$ORDER" "HTTP_IDEMPOTENCY_KEY=$_tok"
 	check "$_round: a second retry replays the same order" "201 true $_oid" \
 		"$AR_STATUS $(ar_header Idempotent-Replayed) $(ar_json_get order_id)"
-	check "$_round: exactly one order in the stream" $((_n0 + 1)) "$(xlen)"
-	check "$_round: stock moved once" $((_stock0 - 1)) "$(stock A)"
+	check "$_round: exactly one order in the stream" $((_n0 + 1)) "$(ar_xlen)"
+	check "$_round: stock moved once" $((_stock0 - 1)) "$(ar_stock A)"
 }
 slow "DEBUG SLEEP $((SLOW_MS / 1000))" redis_asleep DEBUG SLEEP $((SLOW_MS / 1000))
 slow "CLIENT PAUSE $SLOW_MS" pause_answered CLIENT PAUSE $SLOW_MS
@@ -200,8 +193,8 @@ slow "CLIENT PAUSE $SLOW_MS" pause_answered CLIENT PAUSE $SLOW_MS
 # Redis full: noeviction, maxmemory just under use (filler keys)
 ar_token
 T3=$AR_TOKEN
-stock0=$(stock A)
-n0=$(xlen)
+stock0=$(ar_stock A)
+n0=$(ar_xlen)
 # 16 filler keys of 64 KiB, then maxmemory just under the memory in use:
 # deleting the fillers brings Redis back under it.
 awk 'BEGIN { while (i++ < 65536) printf "x" }' >"$AR_TMP/filler"
@@ -223,7 +216,7 @@ check_error "full: POST /tokens (6 times)" 503 unavailable
 check "full: Retry-After" 1 "$(ar_header Retry-After)"
 ar_fcgi POST /orders "$ORDER" "HTTP_IDEMPOTENCY_KEY=$T3"
 check_error "full: POST /orders" 503 unavailable
-check "full: no order stored" "$n0 $stock0" "$(xlen) $(stock A)"
+check "full: no order stored" "$n0 $stock0" "$(ar_xlen) $(ar_stock A)"
 ar_fcgi GET /stock/A
 check "full: reads still served (GET /stock/A)" 200 "$AR_STATUS"
 ar_fcgi GET /healthz
@@ -231,7 +224,7 @@ echo "# full: GET /healthz answers $AR_STATUS"
 logline=$(sed -n "$((mark + 1)),\$p" "$AR_TMP/app.log" |
 	grep -c 'Redis is out of memory (maxmemory reached, noeviction)')
 if [ "$logline" -gt 0 ]; then ok "full: the log says Redis is out of memory ($logline lines)"; else not_ok "full: no out-of-memory line in the log"; fi
-workers_alive "full"
+check_alive "full: the $WORKERS workers are alive (same PIDs)" $PIDS0
 # Memory frees: the filler keys go.
 j=0
 while [ $j -lt 16 ]; do
@@ -243,9 +236,9 @@ check "freed: POST /tokens" 201 "$AR_STATUS"
 ar_fcgi POST /orders "$ORDER" "HTTP_IDEMPOTENCY_KEY=$T3"
 check "freed: the token refused while full now orders (not a replay)" "201 " \
 	"$AR_STATUS $(ar_header Idempotent-Replayed)"
-check "freed: one order, stock moved once" "$((n0 + 1)) $((stock0 - 1))" "$(xlen) $(stock A)"
+check "freed: one order, stock moved once" "$((n0 + 1)) $((stock0 - 1))" "$(ar_xlen) $(ar_stock A)"
 ar_redis CONFIG SET maxmemory 0 >/dev/null
-workers_alive "freed"
+check_alive "freed: the $WORKERS workers are alive (same PIDs)" $PIDS0
 check "the same worker PIDs throughout" "$PIDS0" "$AR_APP_PIDS"
 
 ar_done

@@ -17,6 +17,8 @@
 # docs/security.md (section "The FastCGI socket") with the test.
 
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
+. "$top_srcdir/tests/lib/supervision.sh"
+. "$top_srcdir/tests/lib/probe.sh"
 
 ar_require "$CGI_FCGI" "$MULTIWATCH" "$(command -v perl || true)"
 ar_setup

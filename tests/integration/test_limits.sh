@@ -17,6 +17,7 @@
 # After every step the same worker PID is alive and serving.
 
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
+. "$top_srcdir/tests/lib/probe.sh"
 
 ar_require "$CGI_FCGI" "$(command -v perl || true)"
 ar_setup

@@ -16,8 +16,6 @@ ar_start_redis
 ar_write_config token_rate=0 log_level=info
 ar_start_app 8
 
-stock() { ar_redis GET "ar:stock:$1"; }
-xlen() { ar_redis XLEN ar:orders; }
 
 # storm DIR N BODY-TEMPLATE: N requests POST /orders, started together, body
 # i is BODY-TEMPLATE with @TOKEN@ replaced by line i of DIR/tokens (or the
@@ -77,6 +75,17 @@ tally() {
 	echo "created=$_c replayed=$_r oos=$_o other=$_x"
 }
 
+# tokens_into DIR N: N tokens, one a line, into DIR/tokens.
+tokens_into() {
+	mkdir -p "$1"
+	_i=0
+	while [ $_i -lt "$2" ]; do
+		ar_token
+		echo "$AR_TOKEN" >>"$1/tokens"
+		_i=$((_i + 1))
+	done
+}
+
 # --- one token, 60 submissions at once ---
 ar_redis SET ar:stock:A 1000 >/dev/null
 ar_fcgi GET /metrics
@@ -97,8 +106,8 @@ check "one token x$N: $N order ids, one UUID" "$N 1" \
 	"$(grep -Ec "$AR_UUID4_RE" "$AR_TMP/same/ids") $(sort -u "$AR_TMP/same/ids" | wc -l | tr -d ' ')"
 nbodies=$(i=1; while [ $i -le $N ]; do cat "$AR_TMP/same/$i.out.body"; echo; i=$((i + 1)); done | sort -u | wc -l | tr -d ' ')
 check "one token x$N: every body identical" 1 "$nbodies"
-check "one token x$N: one stream entry" 1 "$(xlen)"
-check "one token x$N: stock decremented once" 997 "$(stock A)"
+check "one token x$N: one stream entry" 1 "$(ar_xlen)"
+check "one token x$N: stock decremented once" 997 "$(ar_stock A)"
 ar_fcgi GET /metrics
 check "one token x$N: metrics created +1" $((created0 + 1)) "$(ar_metric 'antireplay_submissions_total{outcome="created"}')"
 check "one token x$N: metrics replayed +$((N - 1))" $((replayed0 + N - 1)) "$(ar_metric 'antireplay_submissions_total{outcome="replayed"}')"
@@ -107,42 +116,28 @@ unset STORM_TOKEN
 # --- stock 10, 30 buyers ---
 ar_redis SET ar:stock:B 10 >/dev/null
 M=30
-mkdir -p "$AR_TMP/buyers"
-i=0
-while [ $i -lt $M ]; do
-	ar_token
-	echo "$AR_TOKEN" >>"$AR_TMP/buyers/tokens"
-	i=$((i + 1))
-done
+tokens_into "$AR_TMP/buyers" $M
 check "$M tokens issued" $M "$(grep -c . "$AR_TMP/buyers/tokens")"
-n0=$(xlen)
+n0=$(ar_xlen)
 storm "$AR_TMP/buyers" $M '{"items":[{"sku":"B","qty":1}],"token":"@TOKEN@"}'
 check "stock 10, $M buyers: 10 created, 20 out of stock" \
 	"created=10 replayed=0 oos=20 other=0" "$(tally "$AR_TMP/buyers" $M)"
 check "stock 10, $M buyers: 10 distinct orders" 10 "$(sort -u "$AR_TMP/buyers/ids" | wc -l | tr -d ' ')"
-check "stock 10, $M buyers: stock 0" 0 "$(stock B)"
-check "stock 10, $M buyers: 10 stream entries" $((n0 + 10)) "$(xlen)"
+check "stock 10, $M buyers: stock 0" 0 "$(ar_stock B)"
+check "stock 10, $M buyers: 10 stream entries" $((n0 + 10)) "$(ar_xlen)"
 
 # --- two-line orders: all or nothing under concurrency ---
 ar_redis SET ar:stock:C 10 >/dev/null
 ar_redis SET ar:stock:D 20 >/dev/null
-mkdir -p "$AR_TMP/pairs"
-i=0
-while [ $i -lt $M ]; do
-	ar_token
-	echo "$AR_TOKEN" >>"$AR_TMP/pairs/tokens"
-	i=$((i + 1))
-done
-n0=$(xlen)
+tokens_into "$AR_TMP/pairs" $M
+n0=$(ar_xlen)
 storm "$AR_TMP/pairs" $M '{"items":[{"sku":"D","qty":1},{"sku":"C","qty":1}],"token":"@TOKEN@"}'
 check "two-line orders: 10 created, 20 out of stock" \
 	"created=10 replayed=0 oos=20 other=0" "$(tally "$AR_TMP/pairs" $M)"
-check "two-line orders: stock C 0" 0 "$(stock C)"
-check "two-line orders: stock D 10 (nothing taken by a failed order)" 10 "$(stock D)"
-check "two-line orders: 10 stream entries" $((n0 + 10)) "$(xlen)"
+check "two-line orders: stock C 0" 0 "$(ar_stock C)"
+check "two-line orders: stock D 10 (nothing taken by a failed order)" 10 "$(ar_stock D)"
+check "two-line orders: 10 stream entries" $((n0 + 10)) "$(ar_xlen)"
 
-alive=0
-for pid in $AR_APP_PIDS; do ar_alive "$pid" && alive=$((alive + 1)); done
-check "the 8 workers are all alive" 8 "$alive"
+check "the 8 workers are all alive" 8 "$(ar_count_alive $AR_APP_PIDS)"
 
 ar_done

@@ -28,15 +28,6 @@ PIDS0=$AR_APP_PIDS
 AR_AUDIT=1
 
 ORDER='{"items":[{"sku":"A","qty":1}]}'
-stock() { ar_redis GET "ar:stock:$1"; }
-xlen() { ar_redis XLEN ar:orders; }
-
-# workers_alive DESC: the workers spawned at the start all still run.
-workers_alive() {
-	_dead=""
-	for pid in $PIDS0; do ar_alive "$pid" || _dead="$_dead $pid"; done
-	check "$1: the $WORKERS workers are alive (same PIDs)" "" "$_dead"
-}
 
 # timed DESC MAX_MS ar_fcgi-arguments...: one request; the response must be
 # 503 unavailable with Retry-After: 1 within MAX_MS.
@@ -67,8 +58,8 @@ check "after SCRIPT FLUSH: POST /tokens" 201 "$AR_STATUS"
 ar_redis SCRIPT FLUSH >/dev/null
 ar_fcgi POST /orders "$ORDER" "HTTP_IDEMPOTENCY_KEY=$T1"
 check "after SCRIPT FLUSH: POST /orders" 201 "$AR_STATUS"
-check "after SCRIPT FLUSH: one order" 1 "$(xlen)"
-check "after SCRIPT FLUSH: stock" 99 "$(stock A)"
+check "after SCRIPT FLUSH: one order" 1 "$(ar_xlen)"
+check "after SCRIPT FLUSH: stock" 99 "$(ar_stock A)"
 ar_redis SCRIPT FLUSH >/dev/null
 ar_fcgi POST /orders "$ORDER" "HTTP_IDEMPOTENCY_KEY=$T1"
 check "after SCRIPT FLUSH: the replay" true "$(ar_header Idempotent-Replayed)"
@@ -85,8 +76,8 @@ check "8 issuances, each after a SCRIPT FLUSH" 8 "$i"
 # --- Redis hangs (SIGSTOP): timeouts, and the retry after one ---
 ar_token
 T2=$AR_TOKEN
-stock0=$(stock A)
-n0=$(xlen)
+stock0=$(ar_stock A)
+n0=$(ar_xlen)
 kill -STOP "$AR_REDIS_PID"
 # The submission and three more requests at once, so that every worker
 # meets the hung Redis (and drops its connection).
@@ -110,15 +101,15 @@ for f in hung.orders hung.1 hung.2 hung.3; do
 done
 ar_parse "$AR_TMP/hung.orders"
 check_error "hung Redis: the submission" 503 unavailable
-workers_alive "hung Redis"
+check_alive "hung Redis: the $WORKERS workers are alive (same PIDs)" $PIDS0
 # Redis may or may not have run the queued script once it woke up; the
 # retry gets the created order either way, and stock moves exactly once.
 ar_fcgi POST /orders "$ORDER" "HTTP_IDEMPOTENCY_KEY=$T2"
 check "retry after the timeout" 201 "$AR_STATUS"
 ar_fcgi POST /orders "$ORDER" "HTTP_IDEMPOTENCY_KEY=$T2"
 check "second retry after the timeout: a replay" "201 true" "$AR_STATUS $(ar_header Idempotent-Replayed)"
-check "after the timeout: exactly one order" $((n0 + 1)) "$(xlen)"
-check "after the timeout: stock moved once" $((stock0 - 1)) "$(stock A)"
+check "after the timeout: exactly one order" $((n0 + 1)) "$(ar_xlen)"
+check "after the timeout: stock moved once" $((stock0 - 1)) "$(ar_stock A)"
 
 # --- Redis gone ---
 ar_token
@@ -155,8 +146,7 @@ ar_fcgi POST /orders '{"items":[]}' "HTTP_IDEMPOTENCY_KEY=$T3"
 check_error "down: a bad body is still a 400" 400 invalid_order
 ar_fcgi GET /nope
 check_error "down: unknown path still 404" 404 not_found
-workers_alive "Redis down"
-
+check_alive "Redis down: the $WORKERS workers are alive (same PIDs)" $PIDS0
 # --- Redis back: no app restart ---
 ar_restart_redis
 ar_fcgi GET /healthz
@@ -169,14 +159,9 @@ check_not_replayed=$(ar_header Idempotent-Replayed)
 check "back: that was not a replay" "" "$check_not_replayed"
 ar_fcgi POST /orders "$ORDER" "HTTP_IDEMPOTENCY_KEY=$T1"
 check "back: the order from before replays" "201 true" "$AR_STATUS $(ar_header Idempotent-Replayed)"
-i=0 good=0
-while [ $i -lt 8 ]; do
-	ar_token
-	[ "$AR_STATUS" != 201 ] || good=$((good + 1))
-	i=$((i + 1))
-done
-check "back: 8 token requests, every one 201" 8 "$good"
-workers_alive "Redis back"
+ar_count_tokens 8 201
+check "back: 8 token requests, every one 201" 8 "$AR_COUNT"
+check_alive "Redis back: the $WORKERS workers are alive (same PIDs)" $PIDS0
 check "back: the same worker PIDs" "$PIDS0" "$AR_APP_PIDS"
 ar_fcgi GET /metrics
 check "back: metrics" 200 "$AR_STATUS"
@@ -187,13 +172,8 @@ check "back: metrics" 200 "$AR_STATUS"
 # began again at every request: two log lines each).
 serving=$(grep -c 'serving again' "$AR_TMP/app.log")
 ar_redis REPLICAOF 127.0.0.1 1 >/dev/null # nothing listens there
-i=0 refused=0
-while [ $i -lt 8 ]; do
-	ar_token
-	[ "$AR_STATUS" != 503 ] || refused=$((refused + 1))
-	i=$((i + 1))
-done
-check "read-only replica: 8 token requests, every one 503" 8 "$refused"
+ar_count_tokens 8 503
+check "read-only replica: 8 token requests, every one 503" 8 "$AR_COUNT"
 check_contains "read-only replica: logged as an outage" "READONLY" "$(cat "$AR_TMP/app.log")"
 check "read-only replica: the outage never seemed over" "$serving" \
 	"$(grep -c 'serving again' "$AR_TMP/app.log")"

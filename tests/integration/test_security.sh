@@ -211,7 +211,7 @@ check "the scenario's answers" \
 	"201 201 201 201 422 409 409 422 400 400 201 400 400 400 400 503 201 200 200 401 401 401" \
 	"$(tr '\n' ' ' <"$AR_TMP/scenario" | sed 's/ $//')"
 check "stock after the admin PUTs (the wrong tokens changed nothing)" 500 \
-	"$(ar_redis GET ar:stock:SKU-1)"
+	"$(ar_stock SKU-1)"
 
 LOG=$AR_TMP/app.log
 check_contains "the log is at debug level and shows token prefixes" \

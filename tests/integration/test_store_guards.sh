@@ -29,8 +29,8 @@ for bad in 2.5 " 5" 1e3 0x10 99999999999999999999; do
 	T=$AR_TOKEN
 	ar_fcgi POST /orders "$ORDER2" HTTP_IDEMPOTENCY_KEY="$T"
 	check_error "stock B = '$bad'" 500 internal_error
-	check "stock B = '$bad': line A not decremented" 5 "$(ar_redis GET ar:stock:A)"
-	check "stock B = '$bad': no order in the stream" 0 "$(ar_redis XLEN ar:orders)"
+	check "stock B = '$bad': line A not decremented" 5 "$(ar_stock A)"
+	check "stock B = '$bad': no order in the stream" 0 "$(ar_xlen)"
 	ar_redis SET ar:stock:B 5 >/dev/null
 	ar_fcgi POST /orders "$ORDER2" HTTP_IDEMPOTENCY_KEY="$T"
 	check "stock B = '$bad', then fixed: the same token orders (201, not a replay)" "201 " \
@@ -47,7 +47,7 @@ ar_token
 T=$AR_TOKEN
 ar_fcgi POST /orders "$ORDER2" HTTP_IDEMPOTENCY_KEY="$T"
 check_error "ar:orders is a string" 500 internal_error
-check "ar:orders is a string: stock A untouched" 5 "$(ar_redis GET ar:stock:A)"
+check "ar:orders is a string: stock A untouched" 5 "$(ar_stock A)"
 check "ar:orders is a string: no order stored" "$ORDERS0" \
 	"$(ar_redis --scan --pattern 'ar:order:*' | wc -l)"
 ar_redis DEL ar:orders >/dev/null
@@ -79,7 +79,7 @@ c-" 86400 replay skew '{}' 1 skewtokenfield000000000 $(($(date +%s) + $1)) 37 1 
 ar_redis SET ar:stock:A 5 >/dev/null
 check_contains "submit_order from a host 60 s ahead: refused" "ERR clock skew" "$(submit 60)"
 check "refused: the token still unused, stock as it was" "1 5" \
-	"$(ar_redis HLEN ar:tw:75:$((NOW / 75))) $(ar_redis GET ar:stock:A)"
+	"$(ar_redis HLEN ar:tw:75:$((NOW / 75))) $(ar_stock A)"
 check_contains "submit_order with this host's clock: created" created "$(submit 0)"
 check "created: the token moved to its own key" "0 1" \
 	"$(ar_redis HLEN ar:tw:75:$((NOW / 75))) $(ar_redis EXISTS ar:t:skewtokenfield000000000)"
@@ -90,7 +90,7 @@ printf '{"available": 7}' | env -i REQUEST_METHOD=PUT REQUEST_URI=/stock/C SCRIP
 	"$CGI_FCGI" -bind -connect "$AR_APP_SOCK" >"$AR_TMP/put.out" 2>/dev/null
 ar_parse "$AR_TMP/put.out"
 check_error "PUT /stock with 16 of 40 bytes" 400 incomplete_body
-check "no stock record written" "" "$(ar_redis GET ar:stock:C)"
+check "no stock record written" "" "$(ar_stock C)"
 
 #### long identities keep their own rate-limit counters ####################
 ar_stop_app

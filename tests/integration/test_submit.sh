@@ -18,8 +18,6 @@ FORM=CONTENT_TYPE=application/x-www-form-urlencoded
 TS_RE='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$'
 AR_AUDIT=1
 
-stock() { ar_redis GET "ar:stock:$1"; }
-xlen() { ar_redis XLEN ar:orders; }
 save_body() { cp "$AR_BODY_FILE" "$AR_TMP/$1"; }
 
 # restart_app KEY=VALUE...: a fresh app with this configuration.
@@ -146,10 +144,10 @@ check "created: Location" "/orders/$OID1" "$(ar_header Location)"
 check "created: Content-Type" application/json "$(ar_header Content-Type)"
 check_not_replayed "created"
 save_body order1
-check "created: stock A decremented by 2" 8 "$(stock A)"
-check "created: stock B decremented by 1" 4 "$(stock B)"
-check "created: stock C untouched" 3 "$(stock C)"
-check "created: one stream entry" 1 "$(xlen)"
+check "created: stock A decremented by 2" 8 "$(ar_stock A)"
+check "created: stock B decremented by 1" 4 "$(ar_stock B)"
+check "created: stock C untouched" 3 "$(ar_stock C)"
+check "created: one stream entry" 1 "$(ar_xlen)"
 check "created: order hash holds the order" "$AR_BODY" "$(ar_redis HGET "ar:order:$OID1" order)"
 check "created: order hash owner is the empty identity" "" "$(ar_redis HGET "ar:order:$OID1" owner)"
 check "created: order hash has two fields" 2 "$(ar_redis HLEN "ar:order:$OID1")"
@@ -184,9 +182,9 @@ check_replay "replay with items reordered" 201 order1 "/orders/$OID1"
 UPPER=$(printf '%s' "$T1" | tr a-f A-F)
 ar_fcgi POST /orders "$ORDER1}" "HTTP_IDEMPOTENCY_KEY=\"$UPPER\""
 check_replay "replay, token as a quoted uppercase Idempotency-Key" 201 order1 "/orders/$OID1"
-check "replays: stock A unchanged" 8 "$(stock A)"
-check "replays: stock B unchanged" 4 "$(stock B)"
-check "replays: still one stream entry" 1 "$(xlen)"
+check "replays: stock A unchanged" 8 "$(ar_stock A)"
+check "replays: stock B unchanged" 4 "$(ar_stock B)"
+check "replays: still one stream entry" 1 "$(ar_xlen)"
 
 # --- token_reused ---
 ar_fcgi POST /orders "{\"items\":[{\"sku\":\"A\",\"qty\":3},{\"sku\":\"B\",\"qty\":1}],\"customer\":\"bob\",\"token\":\"$T1\"}"
@@ -199,7 +197,7 @@ ar_fcgi POST /orders "token=$T1&sku=A&qty=2&customer=bob" "$FORM"
 check_error "a line dropped (form), same token" 422 token_reused
 ar_fcgi POST /orders "$ORDER1,\"token\":\"$T1\"}"
 check_replay "the original still replays after token_reused" 201 order1 "/orders/$OID1"
-check "token_reused: stock A unchanged" 8 "$(stock A)"
+check "token_reused: stock A unchanged" 8 "$(ar_stock A)"
 
 # --- invalid_token ---
 ar_fcgi POST /orders "$ORDER1,\"token\":\"$NEVER\"}"
@@ -212,15 +210,15 @@ ar_fcgi POST /orders "{\"items\":[{\"sku\":\"A\",\"qty\":1},{\"sku\":\"NOPE\",\"
 check_error "unknown SKU" 422 unknown_sku '"sku":"NOPE"'
 check_not_replayed "unknown SKU"
 save_body unknown3
-check "unknown SKU: stock A untouched" 8 "$(stock A)"
-check "unknown SKU: no order" 1 "$(xlen)"
+check "unknown SKU: stock A untouched" 8 "$(ar_stock A)"
+check "unknown SKU: no order" 1 "$(ar_xlen)"
 ar_fcgi POST /orders "{\"items\":[{\"sku\":\"A\",\"qty\":1},{\"sku\":\"NOPE\",\"qty\":1}],\"token\":\"$T3\"}"
 check_replay "unknown SKU replayed" 422 unknown3
 check "unknown SKU replay has no Location" "" "$(ar_header Location)"
 ar_redis SET ar:stock:NOPE 50 >/dev/null
 ar_fcgi POST /orders "{\"items\":[{\"sku\":\"NOPE\",\"qty\":1},{\"sku\":\"A\",\"qty\":1}],\"token\":\"$T3\"}"
 check_replay "unknown SKU replayed (recorded) after the SKU got stock" 422 unknown3
-check "unknown SKU replay: stock A untouched" 8 "$(stock A)"
+check "unknown SKU replay: stock A untouched" 8 "$(ar_stock A)"
 ar_redis DEL ar:stock:NOPE >/dev/null
 ar_fcgi POST /orders "{\"items\":[{\"sku\":\"A\",\"qty\":2}],\"token\":\"$T3\"}"
 check_error "another payload on a recorded unknown_sku" 422 token_reused
@@ -239,15 +237,15 @@ ar_fcgi POST /orders "{\"items\":[{\"sku\":\"A\",\"qty\":1},{\"sku\":\"B\",\"qty
 check_error "out of stock" 409 out_of_stock '"sku":"B","available":4'
 check_not_replayed "out of stock"
 save_body oos6
-check "out of stock: nothing decremented (A)" 8 "$(stock A)"
-check "out of stock: nothing decremented (B)" 4 "$(stock B)"
-check "out of stock: no order" 1 "$(xlen)"
+check "out of stock: nothing decremented (A)" 8 "$(ar_stock A)"
+check "out of stock: nothing decremented (B)" 4 "$(ar_stock B)"
+check "out of stock: no order" 1 "$(ar_xlen)"
 ar_fcgi POST /orders "{\"items\":[{\"sku\":\"A\",\"qty\":1},{\"sku\":\"B\",\"qty\":100}],\"token\":\"$T6\"}"
 check_replay "out of stock replayed" 409 oos6
 ar_redis SET ar:stock:B 1000 >/dev/null
 ar_fcgi POST /orders "token=$T6&sku=B&qty=100&sku=A&qty=1" "$FORM"
 check_replay "out of stock replayed (recorded) after a restock, as a form" 409 oos6
-check "out of stock replay: B not decremented" 1000 "$(stock B)"
+check "out of stock replay: B not decremented" 1000 "$(ar_stock B)"
 ar_redis SET ar:stock:B 4 >/dev/null
 ar_token
 ar_fcgi POST /orders "{\"items\":[{\"sku\":\"C\",\"qty\":50},{\"sku\":\"B\",\"qty\":50}],\"token\":\"$AR_TOKEN\"}"
@@ -255,7 +253,7 @@ check_error "two lines out of stock: the first in request order is named" 409 ou
 ar_token
 ar_fcgi POST /orders "{\"items\":[{\"sku\":\"C\",\"qty\":3}],\"token\":\"$AR_TOKEN\"}"
 check "qty equal to the stock is created" 201 "$AR_STATUS"
-check "stock C now 0" 0 "$(stock C)"
+check "stock C now 0" 0 "$(ar_stock C)"
 ar_token
 ar_fcgi POST /orders "{\"items\":[{\"sku\":\"C\",\"qty\":1}],\"token\":\"$AR_TOKEN\"}"
 check_error "stock 0" 409 out_of_stock '"sku":"C","available":0'
@@ -275,8 +273,8 @@ TF=$AR_TOKEN
 ar_fcgi POST /orders "{\"items\":[{\"sku\":\"A\",\"qty\":1},{\"sku\":\"C\",\"qty\":1}],\"customer\":\"Ann Lee!\",\"token\":\"$TF\"}" \
 	"CONTENT_TYPE=application/json; charset=utf-8"
 check_replay "form order replayed as JSON (with a charset)" 201 orderf "/orders/$OIDF"
-check "form order: stock C" 2 "$(stock C)"
-check "form order: stock A" 7 "$(stock A)"
+check "form order: stock C" 2 "$(ar_stock C)"
+check "form order: stock A" 7 "$(ar_stock A)"
 
 # An order without customer has no customer member.
 ar_token
@@ -286,7 +284,7 @@ TSN=$(ar_json_get created_at)
 check "order without customer (unknown members ignored)" \
 	"{\"order_id\":\"$OIDN\",\"status\":\"created\",\"items\":[{\"sku\":\"A\",\"qty\":1}],\"created_at\":\"$TSN\"}" \
 	"$AR_BODY"
-check "four orders in the stream" 4 "$(xlen)"
+check "four orders in the stream" 4 "$(ar_xlen)"
 
 # --- where the token comes from ---
 ar_token
@@ -409,7 +407,7 @@ check_metrics_delta "metrics counted every outcome" "$M0" "$M1" "15 0 9 10 0 5 3
 # oldest window a live token can be in (token_ttl + one window back), is
 # found; two windows ahead or eleven back is not. Written by hand as
 # issue_token.lua would, with a valid expiry.
-stock_c=$(stock C)
+stock_c=$(ar_stock C)
 ar_redis SET ar:stock:C 10 >/dev/null
 # A case whose request straddles a window boundary says nothing (its
 # offset changed underway): it is tried again, at most 3 times.
@@ -457,7 +455,7 @@ check_405 PUT /metrics "GET, HEAD" '{}'
 
 # --- stock ---
 ar_fcgi GET /stock/A
-check "GET stock" '{"sku":"A","available":'"$(stock A)"'}' "$AR_BODY"
+check "GET stock" '{"sku":"A","available":'"$(ar_stock A)"'}' "$AR_BODY"
 check "GET stock status" 200 "$AR_STATUS"
 ar_fcgi HEAD /stock/A
 check "HEAD stock status" 200 "$AR_STATUS"
@@ -485,7 +483,7 @@ check_error "rejected PUTs stored nothing" 404 not_found
 ar_fcgi PUT /stock/D '{"available":2147483647}' "HTTP_AUTHORIZATION=Bearer $ADMIN"
 check "PUT stock max: status" 200 "$AR_STATUS"
 check "PUT stock max: body" '{"sku":"D","available":2147483647}' "$AR_BODY"
-check "PUT stock max: in Redis" 2147483647 "$(stock D)"
+check "PUT stock max: in Redis" 2147483647 "$(ar_stock D)"
 ar_fcgi PUT /stock/D '{"available":0}' "HTTP_AUTHORIZATION=Bearer $ADMIN"
 check "PUT stock 0" '{"sku":"D","available":0}' "$AR_BODY"
 ar_fcgi GET /stock/D
@@ -495,7 +493,7 @@ check "PUT stock of a new SKU" 200 "$AR_STATUS"
 ar_token
 ar_fcgi POST /orders "{\"items\":[{\"sku\":\"E.f_g-1\",\"qty\":7}],\"token\":\"$AR_TOKEN\"}"
 check "an order against PUT stock" 201 "$AR_STATUS"
-check "that stock is now 0" 0 "$(stock E.f_g-1)"
+check "that stock is now 0" 0 "$(ar_stock E.f_g-1)"
 
 ###########################################################################
 # Phase 2: short TTLs (token_ttl = result_ttl = SHORT s). Redis decides both
@@ -508,8 +506,8 @@ restart_app token_ttl=$SHORT result_ttl=$SHORT token_rate=0
 ar_token
 check "short TTL: expires_in" "{\"token\":\"$AR_TOKEN\",\"expires_in\":$SHORT}" "$AR_BODY"
 TX=$AR_TOKEN
-stockA=$(stock A)
-n=$(xlen)
+stockA=$(ar_stock A)
+n=$(ar_xlen)
 t_ty=$(ar_now_ms)
 ar_token
 TY=$AR_TOKEN
@@ -532,8 +530,8 @@ ar_fcgi POST /orders "{\"items\":[{\"sku\":\"A\",\"qty\":1}],\"token\":\"$TX\"}"
 check_error "an expired token" 422 invalid_token
 ar_fcgi POST /orders "{\"items\":[{\"sku\":\"A\",\"qty\":1}],\"token\":\"$TY\"}"
 check_error "after result_ttl the same order" 422 invalid_token
-check "after result_ttl: no second order" $((n + 1)) "$(xlen)"
-check "after result_ttl: stock moved once" $((stockA - 1)) "$(stock A)"
+check "after result_ttl: no second order" $((n + 1)) "$(ar_xlen)"
+check "after result_ttl: stock moved once" $((stockA - 1)) "$(ar_stock A)"
 
 ###########################################################################
 # Phase 3: bind = header:X-User, token_rate = 3, base_path = /shop/api.
@@ -625,8 +623,6 @@ AR_BASE=
 # Phase 4: duplicate_mode = reject, no admin token, key_prefix = rj:.
 ar_redis --scan --pattern 'ar:*' | sort >"$AR_TMP/keys.ar.before"
 restart_app duplicate_mode=reject token_rate=0 key_prefix=rj:
-stock() { ar_redis GET "rj:stock:$1"; }
-xlen() { ar_redis XLEN rj:orders; }
 ar_redis SET rj:stock:A 100 >/dev/null
 D0=$(metrics_snapshot)
 ar_token
@@ -634,13 +630,13 @@ TR=$AR_TOKEN
 ar_fcgi POST /orders "{\"items\":[{\"sku\":\"A\",\"qty\":1}],\"token\":\"$TR\"}"
 OIDR=$(ar_json_get order_id)
 check "reject mode: first submission created" 201 "$AR_STATUS"
-n=$(xlen)
+n=$(ar_xlen rj:)
 ar_fcgi POST /orders "{\"items\":[{\"sku\":\"A\",\"qty\":1}],\"token\":\"$TR\"}"
 check_error "reject mode: same payload" 409 duplicate_request "\"order_id\":\"$OIDR\""
 ar_fcgi POST /orders "{\"items\":[{\"sku\":\"A\",\"qty\":2}],\"token\":\"$TR\"}"
 check_error "reject mode: other payload" 409 duplicate_request "\"order_id\":\"$OIDR\""
-check "reject mode: no second order" "$n" "$(xlen)"
-check "reject mode: stock moved once" 99 "$(stock A)"
+check "reject mode: no second order" "$n" "$(ar_xlen rj:)"
+check "reject mode: stock moved once" 99 "$(ar_stock A rj:)"
 ar_token
 ar_fcgi POST /orders "{\"items\":[{\"sku\":\"A\",\"qty\":1000}],\"token\":\"$AR_TOKEN\"}"
 check_error "reject mode: first outcome out of stock" 409 out_of_stock '"sku":"A","available":99'
@@ -652,7 +648,7 @@ ar_fcgi PUT /stock/A '{"available":5}' "HTTP_AUTHORIZATION=Bearer $ADMIN"
 check_error "PUT stock without admin_token configured" 403 admin_disabled
 ar_fcgi PUT /stock/A '{"available":5}'
 check_error "PUT stock without admin_token, no Authorization" 403 admin_disabled
-check "admin_disabled changed nothing" 99 "$(stock A)"
+check "admin_disabled changed nothing" 99 "$(ar_stock A rj:)"
 ar_fcgi GET /stock/A
 check "GET stock needs no admin token" '{"sku":"A","available":99}' "$AR_BODY"
 check "key_prefix: token, order, stream, stock, metrics under rj:" 5 \

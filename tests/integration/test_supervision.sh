@@ -19,6 +19,7 @@
 # signal pending in it. Times printed are information, not pass/fail.
 
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
+. "$top_srcdir/tests/lib/supervision.sh"
 
 ar_require "$CGI_FCGI" "$MULTIWATCH"
 ar_setup
@@ -163,6 +164,17 @@ sv_queued_at_least() {
 	[ "$(sv_queued)" -ge "$1" ] 2>/dev/null
 }
 
+# sv_worker_serves DESC: the worker $W still runs (the same PID) and answers
+# the next request, GET /healthz, with 200.
+sv_worker_serves() {
+	ar_fcgi GET /healthz ""
+	if ar_alive "$W" && [ "$AR_STATUS" = 200 ]; then
+		ok "$1: same worker ($W) alive, next request 200"
+	else
+		not_ok "$1: worker alive? $(ar_alive "$W" && echo yes || echo no), next request $AR_STATUS"
+	fi
+}
+
 #### a) kill -9 a busy worker under load ####################################
 ar_start_multiwatch 4
 check "multiwatch runs 4 workers" 4 "$(ar_workers | wc -w)"
@@ -238,10 +250,10 @@ CREATED=$(wc -l <"$AR_TMP/orders")
 FRESH_DUPS=$(awk '($1 == "O" || $1 == "R") && $5 == 201 && $8 == "fresh" { print $7 }' \
 	"$AR_TMP/load.all" | sort | uniq -d | wc -l)
 check "no order id answered fresh twice" 0 "$FRESH_DUPS"
-check "XLEN of the order stream = orders created ($CREATED)" "$CREATED" "$(ar_redis XLEN ar:orders)"
+check "XLEN of the order stream = orders created ($CREATED)" "$CREATED" "$(ar_xlen)"
 check "every order created is stored once" "$CREATED" \
 	"$(sed 's/^/EXISTS ar:order:/' "$AR_TMP/orders" | ar_redis | grep -c '^1$')"
-check "stock moved once per order" $((STOCK - CREATED)) "$(ar_redis GET ar:stock:SKU-1)"
+check "stock moved once per order" $((STOCK - CREATED)) "$(ar_stock SKU-1)"
 check "metrics: created = $CREATED" "$CREATED" "$(ar_redis HGET ar:metrics created)"
 
 #### b) SIGTERM to the supervisor under load ################################
@@ -382,7 +394,7 @@ ar_start_single
 W=$AR_SINGLE_PID
 # d1: the client is gone before the answer is written (EPIPE / SIGPIPE):
 # killed while its request waits on Redis, which then answers.
-XLEN0=$(ar_redis XLEN ar:orders)
+XLEN0=$(ar_xlen)
 ar_token
 TOK=$AR_TOKEN
 printf '%s' "$ORDER" >"$AR_TMP/order.json"
@@ -393,17 +405,12 @@ ar_wait_until 600 sv_redis_holds_one || echo "# the order did not reach Redis in
 kill -9 "$D1"
 wait "$D1" 2>/dev/null
 sv_unpause_redis
-ar_fcgi GET /healthz ""
-if ar_alive "$W" && [ "$AR_STATUS" = 200 ]; then
-	ok "client killed before the answer: same worker ($W) alive, next request 200"
-else
-	not_ok "client killed before the answer: worker alive? $(ar_alive "$W" && echo yes || echo no), next request $AR_STATUS"
-fi
+sv_worker_serves "client killed before the answer"
 # The order ran once Redis answered: its retry is a replay, and one order
 # exists.
 ar_fcgi POST /orders "$ORDER" HTTP_IDEMPOTENCY_KEY="$TOK"
 check "its retry gets the recorded 201" "201 true" "$AR_STATUS $(ar_header Idempotent-Replayed)"
-check "one order for that token" 1 $(($(ar_redis XLEN ar:orders) - XLEN0))
+check "one order for that token" 1 $(($(ar_xlen) - XLEN0))
 
 # d2: the client dies halfway through the body (held in a FIFO).
 ar_token
@@ -417,24 +424,14 @@ ar_wait_until 600 ar_in_request "$W" || echo "# worker $W did not take the reque
 kill -9 "$D2"
 wait "$D2" 2>/dev/null
 exec 5>&-
-ar_fcgi GET /healthz ""
-if ar_alive "$W" && [ "$AR_STATUS" = 200 ]; then
-	ok "client killed mid-body: same worker ($W) alive, next request 200"
-else
-	not_ok "client killed mid-body: worker alive? $(ar_alive "$W" && echo yes || echo no), next request $AR_STATUS"
-fi
+sv_worker_serves "client killed mid-body"
 ar_fcgi POST /orders "$ORDER" HTTP_IDEMPOTENCY_KEY="$TOK"
 check "the half-sent order left its token unused: 201, not a replay" "201 " \
 	"$AR_STATUS $(ar_header Idempotent-Replayed)"
 # d3: multiwatch passes USR2 on to its workers; a worker ignores it. A
 # default USR2 would end the worker before it accepts the next request.
 kill -USR2 "$W"
-ar_fcgi GET /healthz ""
-if ar_alive "$W" && [ "$AR_STATUS" = 200 ]; then
-	ok "SIGUSR2 is ignored: same worker ($W) alive, next request 200"
-else
-	not_ok "SIGUSR2: worker alive? $(ar_alive "$W" && echo yes || echo no), next request $AR_STATUS"
-fi
+sv_worker_serves "SIGUSR2 is ignored"
 kill -TERM "$W"
 sv_wait_gone "$W" 30000 >/dev/null
 wait "$W"

@@ -9,6 +9,7 @@
 # make check-valgrind.
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/lib/valgrind.sh"
 
 : "${PERL:=$(command -v perl || true)}"
 ar_valgrind_require
