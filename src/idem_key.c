@@ -1,0 +1,126 @@
+/* idem_key: client and issued key syntax, the key's Redis name. */
+#include "idem_key.h"
+
+#include <string.h>
+
+#include "sha256.h"
+
+/* A character of the bare form: visible ASCII but ',' and '"'. */
+static int is_bare_char(unsigned char c)
+{
+	return c > 0x20 && c < 0x7f && c != ',' && c != '"';
+}
+
+/* Classifies the unquoted key in out: a UUID becomes a lowercase token. */
+static enum token_status classify(struct idem_key *out, int allow_client)
+{
+	char token[TOKEN_LEN + 1];
+
+	if (token_parse(out->text, out->len, token) == TOKEN_OK) {
+		memcpy(out->text, token, TOKEN_LEN + 1);
+		out->is_token = 1;
+		return TOKEN_OK;
+	}
+	out->is_token = 0;
+	return allow_client ? TOKEN_OK : TOKEN_MALFORMED;
+}
+
+enum token_status idem_key_from_text(const char *s, size_t len, int allow_client,
+                                     struct idem_key *out)
+{
+	out->len = 0;
+	out->text[0] = '\0';
+	if (len == 0 || len > IDEM_KEY_MAX)
+		return TOKEN_MALFORMED;
+	for (size_t i = 0; i < len; i++)
+		if (!is_bare_char((unsigned char)s[i]))
+			return TOKEN_MALFORMED;
+	memcpy(out->text, s, len);
+	out->text[len] = '\0';
+	out->len = len;
+	return classify(out, allow_client);
+}
+
+/* The inside of an sf-string (RFC 8941 3.3.3), s[0..len) between the
+ * quotes: printable ASCII, '"' and '\' only escaped. */
+static enum token_status unquote(const char *s, size_t len, int allow_client, struct idem_key *out)
+{
+	size_t n = 0;
+
+	out->len = 0;
+	out->text[0] = '\0';
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '\\') {
+			if (++i == len || (s[i] != '"' && s[i] != '\\'))
+				return TOKEN_MALFORMED;
+			c = (unsigned char)s[i];
+		} else if (c < 0x20 || c >= 0x7f || c == '"') {
+			return TOKEN_MALFORMED;
+		}
+		if (n == IDEM_KEY_MAX)
+			return TOKEN_MALFORMED;
+		out->text[n++] = (char)c;
+	}
+	if (n == 0)
+		return TOKEN_MALFORMED;
+	out->text[n] = '\0';
+	out->len = n;
+	return classify(out, allow_client);
+}
+
+static int is_ows(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+enum token_status idem_key_from_header(const char *value, int allow_client, struct idem_key *out)
+{
+	out->len = 0;
+	out->text[0] = '\0';
+	if (!value)
+		return TOKEN_ABSENT;
+	const char *start = value, *end = value + strlen(value);
+	while (start < end && is_ows(*start))
+		start++;
+	while (end > start && is_ows(end[-1]))
+		end--;
+	if (start == end)
+		return TOKEN_ABSENT;
+	if (*start == '"') {
+		if (end - start < 2 || end[-1] != '"')
+			return TOKEN_MALFORMED;
+		return unquote(start + 1, (size_t)(end - start - 2), allow_client, out);
+	}
+	return idem_key_from_text(start, (size_t)(end - start), allow_client, out);
+}
+
+void idem_key_name(const char *identity, const struct idem_key *key,
+                   char out[IDEM_KEY_NAME_LEN + 1])
+{
+	static const char b64url[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	unsigned char d[SHA256_LEN];
+	struct sha256 h;
+	size_t o = 0;
+
+	/* The identity ends at its NUL: no key can be another identity's. */
+	sha256_init(&h);
+	sha256_update(&h, identity, strlen(identity) + 1);
+	sha256_update(&h, key->text, key->len);
+	sha256_final(&h, d);
+	/* 32 bytes: 10 groups of 3 (40 characters), then 2 bytes (3 more). */
+	for (size_t i = 0; i < 30; i += 3) {
+		unsigned long v =
+		    (unsigned long)d[i] << 16 | (unsigned long)d[i + 1] << 8 | d[i + 2];
+		out[o++] = b64url[v >> 18];
+		out[o++] = b64url[(v >> 12) & 63];
+		out[o++] = b64url[(v >> 6) & 63];
+		out[o++] = b64url[v & 63];
+	}
+	unsigned long v = (unsigned long)d[30] << 8 | d[31];
+	out[o++] = b64url[v >> 10];
+	out[o++] = b64url[(v >> 4) & 63];
+	out[o++] = b64url[(v << 2) & 63];
+	out[o] = '\0';
+}
