@@ -24,7 +24,7 @@
 #include <hiredis/hiredis.h>
 
 #define MAX_LINES 50
-#define MAX_ARGS (3 + 4 + 11 + MAX_LINES + 10 + 2 * MAX_LINES) /* 11 = WINDOWS */
+#define MAX_ARGS (3 + 6 + 11 + MAX_LINES + 12 + 2 * MAX_LINES) /* 11 = WINDOWS */
 
 static redisContext *ctx;
 static char sha_issue[41], sha_submit[41];
@@ -108,7 +108,7 @@ struct call {
 	int argc;
 	const char *argv[MAX_ARGS];
 	size_t len[MAX_ARGS];
-	char keys[4 + WINDOWS + MAX_LINES][64];
+	char keys[6 + WINDOWS + MAX_LINES][64];
 	char field[32];
 	char expire_at[24];
 	char host_now[24];
@@ -160,25 +160,28 @@ static void build_submit(struct call *c, const char *tok, const char *order_id, 
 	push(c, sha_submit);
 	long long now = window_now();
 
-	snprintf(nkeys, sizeof nkeys, "%d", 4 + WINDOWS + lines);
+	/* keys = issued: the token's outcome key twice (lua/submit_order.lua). */
+	snprintf(nkeys, sizeof nkeys, "%d", 6 + WINDOWS + lines);
 	push(c, nkeys);
 	token_field(c->field, sizeof c->field, tok);
 	snprintf(c->keys[0], sizeof c->keys[0], "ar:t:%s", c->field);
+	push(c, c->keys[0]);
 	push(c, c->keys[0]);
 	snprintf(c->keys[1], sizeof c->keys[1], "ar:order:%s", order_id);
 	push(c, c->keys[1]);
 	push(c, "ar:orders");
 	push(c, "ar:metrics");
+	push(c, "ar:srate:a:127.0.0.1");
 	for (int k = 0; k < WINDOWS; k++) {
-		window_key(c->keys[4 + k], sizeof c->keys[4 + k],
+		window_key(c->keys[6 + k], sizeof c->keys[6 + k],
 		           k == WINDOWS - 1 ? now + 1 : now - k);
-		push(c, c->keys[4 + k]);
+		push(c, c->keys[6 + k]);
 	}
 	for (int i = 0; i < lines; i++) {
 		snprintf(c->skus[i], sizeof c->skus[i], "SKU-%d", i + 1);
-		snprintf(c->keys[4 + WINDOWS + i], sizeof c->keys[4 + WINDOWS + i],
+		snprintf(c->keys[6 + WINDOWS + i], sizeof c->keys[6 + WINDOWS + i],
 		         "ar:stock:SKU-%d", i + 1);
-		push(c, c->keys[4 + WINDOWS + i]);
+		push(c, c->keys[6 + WINDOWS + i]);
 	}
 	push(c, "");
 	off = (size_t)snprintf(c->canonical, sizeof c->canonical, "v1\n");
@@ -205,6 +208,8 @@ static void build_submit(struct call *c, const char *tok, const char *order_id, 
 	snprintf(c->host_now, sizeof c->host_now, "%lld", (long long)time(NULL));
 	push(c, c->host_now);
 	push(c, skew);
+	push(c, "0"); /* keys = issued */
+	push(c, "0"); /* submit_rate: none */
 	for (int i = 0; i < lines; i++) {
 		snprintf(c->nums[i], sizeof c->nums[i], "1");
 		push(c, c->nums[i]);

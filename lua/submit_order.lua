@@ -1,17 +1,20 @@
--- submit_order: the atomic step. Checks the token, compares the payload
--- with any earlier outcome, checks and reserves stock for every line (all
--- or nothing), stores the order, appends it to the stream, records the
--- outcome under the token and bumps the counters, in one call.
+-- submit_order: the atomic step. Checks the key (a token we issued or,
+-- under keys = client, one the client made), compares the payload with any
+-- earlier outcome, checks and reserves stock for every line (all or
+-- nothing), applies submit_rate to first uses, stores the order, appends
+-- it to the stream, records the outcome under the key and bumps the
+-- counters, in one call.
 --
 -- Its keys and arguments are named once, in the block below, in the order
--- src/store.c appends them: 4 keys, the w window hashes, the n stock keys;
--- 10 arguments, then the n quantities and the n SKUs.
+-- src/store.c appends them: 6 keys, the w window hashes, the n stock keys;
+-- 12 arguments, then the n quantities and the n SKUs.
 --
 -- Returns {result, outcome, order_id, body, sku, available}, where result is
 -- created | replayed | rejected | token_reused | invalid_token | unknown_sku
--- | out_of_stock (the metric labels) and outcome is the recorded first
--- outcome (created | unknown_sku | out_of_stock) or ''. The body of an
--- order created now is not sent back: the caller has it.
+-- | out_of_stock | rate_limited (the metric labels) and outcome is the
+-- recorded first outcome (created | unknown_sku | out_of_stock) or ''. The
+-- body of an order created now is not sent back: the caller has it. For
+-- rate_limited, available is the seconds left in the client's window.
 --
 -- Everything that can fail is checked before the first write: Redis does
 -- not roll a script back.
@@ -19,21 +22,26 @@
 -- The arguments, named once. A call that does not match is refused
 -- before anything is read or written.
 local w = tonumber(ARGV[7])
-local n = (#ARGV - 10) / 2
-if #ARGV < 12 or #ARGV % 2 ~= 0 or not w or w < 1 or #KEYS ~= 4 + w + n then
-  return redis.error_reply('ERR submit_order: expected 4 + w + n keys and 10 + 2n arguments ' ..
-                           '(n >= 1 lines, w >= 1 windows); got ' .. #KEYS .. ' keys and ' ..
+local n = (#ARGV - 12) / 2
+if #ARGV < 14 or #ARGV % 2 ~= 0 or not w or w < 0 or #KEYS ~= 6 + w + n then
+  return redis.error_reply('ERR submit_order: expected 6 + w + n keys and 12 + 2n arguments ' ..
+                           '(n >= 1 lines, w >= 0 windows); got ' .. #KEYS .. ' keys and ' ..
                            #ARGV .. ' arguments')
 end
-local outcome_key = KEYS[1]     -- the token's recorded outcome, once used
-local order_key = KEYS[2]       -- the new order (hash)
-local stream_key = KEYS[3]      -- the orders stream
-local metrics_key = KEYS[4]     -- the counters (hash)
+local outcome_key = KEYS[1]     -- the key's recorded outcome, once used: a
+                                -- token's, or a client key's
+local client_outcome_key = KEYS[2] -- under keys = client, where a token-shaped
+                                -- key that we never issued records its
+                                -- outcome; else the same as outcome_key
+local order_key = KEYS[3]       -- the new order (hash)
+local stream_key = KEYS[4]      -- the orders stream
+local metrics_key = KEYS[5]     -- the counters (hash)
+local submit_rate_key = KEYS[6] -- the client's first submissions this minute
 local function window_key(i)    -- the hashes of unused tokens of every issue
-  return KEYS[4 + i]            -- window it can be in, the likeliest first
+  return KEYS[6 + i]            -- window it can be in, the likeliest first
 end
 local function stock_key(i)     -- the stock of line i, in request order
-  return KEYS[4 + w + i]
+  return KEYS[6 + w + i]
 end
 local identity = ARGV[1]        -- the caller's identity ('' when unbound)
 local canonical = ARGV[2]       -- the canonical order (fingerprint input)
@@ -42,20 +50,26 @@ local duplicate_mode = ARGV[4]  -- 'replay' or 'reject'
 local new_order_id = ARGV[5]    -- the id and JSON of the order if created
 local new_order_json = ARGV[6]
 -- ARGV[7] is w
-local field = ARGV[8]           -- the token's field in its window hash
+local field = ARGV[8]           -- the token's field in its window hash; ''
+                                -- for a key that cannot be a token
 local caller_now = ARGV[9]      -- the caller's clock (unix s)
 local max_skew = ARGV[10]       -- how far it may be from Redis's (s)
+local client_keys = ARGV[11]    -- '1': keys = client (keys never issued are
+                                -- taken on first use)
+local submit_rate = tonumber(ARGV[12]) -- first uses per client per 60 s (0: no limit)
 local function line_qty(i)
-  return ARGV[10 + i]
+  return ARGV[12 + i]
 end
 local function line_sku(i)
-  return ARGV[10 + n + i]
+  return ARGV[12 + n + i]
 end
 
 -- Counters must never cost an answer: under maxmemory (noeviction) Redis
 -- refuses HINCRBY, and a replay is exactly what a client needs then.
+-- A refused submission is counted apart from token_rate's 'rate_limited'.
 local function count(result)
-  redis.pcall('HINCRBY', metrics_key, result, 1)
+  local name = result == 'rate_limited' and 'submit_rate_limited' or result
+  redis.pcall('HINCRBY', metrics_key, name, 1)
 end
 
 -- DECRBY accepts only a plain integer; tonumber() also takes "2.5", " 5",
@@ -73,11 +87,16 @@ local function answer(result, outcome, order_id, body, sku, available)
   return {result, outcome, order_id, body, sku, available}
 end
 
--- 1. A recorded outcome: the token was used.
+-- 1. A recorded outcome: the key was used.
 local state = redis.call('GET', outcome_key)
+local state_key = outcome_key
+if not state and client_outcome_key ~= outcome_key then
+  state = redis.call('GET', client_outcome_key)
+  state_key = client_outcome_key
+end
 if state then
   if string.sub(state, 1, 1) ~= 'o' then
-    return redis.error_reply('ERR ' .. outcome_key .. ' does not hold a recorded outcome')
+    return redis.error_reply('ERR ' .. state_key .. ' does not hold a recorded outcome')
   end
   local owner, fp, outcome, order_id, body, sku, available =
     cmsgpack.unpack(string.sub(state, 2))
@@ -105,58 +124,92 @@ end
 
 -- 2. Unused: "<expiry ms>" or "<expiry ms>:<identity>" in its window's
 -- hash (issue_token.lua). An expired entry waits there for its window's
--- hash to expire, and counts as gone.
+-- hash to expire, and counts as gone. A key we never issued is taken
+-- under keys = client, and its outcome goes under client_outcome_key.
 local window, pending
-for i = 1, w do
-  pending = redis.call('HGET', window_key(i), field)
-  if pending then
-    window = window_key(i)
-    break
+local record_key = outcome_key
+if field ~= '' then
+  for i = 1, w do
+    pending = redis.call('HGET', window_key(i), field)
+    if pending then
+      window = window_key(i)
+      break
+    end
   end
 end
-if not pending then
-  return answer('invalid_token', '', '', '', '', 0)
-end
-local colon = string.find(pending, ':', 1, true)
-local expires_ms = tonumber(colon and string.sub(pending, 1, colon - 1) or pending)
-local owner = colon and string.sub(pending, colon + 1) or ''
-if not expires_ms or now_ms >= expires_ms or owner ~= identity then
+if pending then
+  local colon = string.find(pending, ':', 1, true)
+  local expires_ms = tonumber(colon and string.sub(pending, 1, colon - 1) or pending)
+  local owner = colon and string.sub(pending, colon + 1) or ''
+  if not expires_ms or now_ms >= expires_ms or owner ~= identity then
+    return answer('invalid_token', '', '', '', '', 0)
+  end
+elseif client_keys == '1' then
+  record_key = client_outcome_key
+else
   return answer('invalid_token', '', '', '', '', 0)
 end
 
--- Moves the token from its window to its own key, holding the outcome. SET
--- comes first: Redis over maxmemory refuses it (a script without flags is
--- refused at its first such write) before the token leaves its window.
-local function record(outcome, order_id, body, sku, available)
-  local packed = cmsgpack.pack(identity, redis.sha1hex(canonical), outcome,
-                               order_id, body, sku, available)
-  redis.call('SET', outcome_key, 'o' .. packed, 'EX', result_ttl)
-  redis.call('HDEL', window, field)
-  return answer(outcome, outcome, order_id, '', sku, available)
-end
-
--- 3. Stock of every line, then the quantities.
+-- 3. Stock of every line, then the quantities: the verdict, nothing
+-- written yet.
+local verdict, verdict_sku, verdict_available = 'created', '', 0
 local stock = {}
 for i = 1, n do
   local have = redis.call('GET', stock_key(i))
   if not have then
-    return record('unknown_sku', '', '', line_sku(i), 0)
+    verdict, verdict_sku = 'unknown_sku', line_sku(i)
+    break
   end
   stock[i] = stock_value(have)
   if not stock[i] then
     return redis.error_reply('ERR stock of ' .. line_sku(i) .. ' is not an integer')
   end
 end
-for i = 1, n do
-  if stock[i] < tonumber(line_qty(i)) then
-    return record('out_of_stock', '', '', line_sku(i), stock[i])
+if verdict == 'created' then
+  for i = 1, n do
+    if stock[i] < tonumber(line_qty(i)) then
+      verdict, verdict_sku, verdict_available = 'out_of_stock', line_sku(i), stock[i]
+      break
+    end
   end
 end
 
--- 4. The writes, which must not fail halfway. XADD goes first: a foreign
+-- 4. submit_rate, on first uses only (a replay answered above costs
+-- nothing). The counter is the first write: under maxmemory Redis refuses
+-- it before anything else changes. A refused submission leaves the key
+-- unused.
+if submit_rate > 0 then
+  local used = redis.call('INCR', submit_rate_key)
+  local left_ms = redis.call('PTTL', submit_rate_key)
+  if left_ms < 0 then
+    redis.call('EXPIRE', submit_rate_key, 60)
+    left_ms = 60000
+  end
+  if used > submit_rate then
+    return answer('rate_limited', '', '', '', '', math.max(1, math.ceil(left_ms / 1000)))
+  end
+end
+
+-- Records the outcome under the key; an issued token leaves its window.
+local function record(outcome, order_id, body, sku, available)
+  local packed = cmsgpack.pack(identity, redis.sha1hex(canonical), outcome,
+                               order_id, body, sku, available)
+  redis.call('SET', record_key, 'o' .. packed, 'EX', result_ttl)
+  if window then
+    redis.call('HDEL', window, field)
+  end
+  return answer(outcome, outcome, order_id, '', sku, available)
+end
+
+if verdict ~= 'created' then
+  return record(verdict, '', '', verdict_sku, verdict_available)
+end
+
+-- 5. The writes, which must not fail halfway. XADD goes first: a foreign
 -- key where the stream belongs (a key_prefix shared with another
 -- application) fails it with WRONGTYPE before anything is written, and so
--- does a Redis over maxmemory. (The order key is named by a fresh UUID.)
+-- does a Redis over maxmemory (when submit_rate is 0). (The order key is
+-- named by a fresh UUID.)
 redis.call('XADD', stream_key, '*', 'order_id', new_order_id, 'order', new_order_json)
 for i = 1, n do
   redis.call('DECRBY', stock_key(i), line_qty(i))

@@ -211,6 +211,24 @@ static int set_token_rate(struct ar_config *cfg, const char *value, char *why, s
 	return set_long(&cfg->token_rate, value, 0, 1000000, why, whylen);
 }
 
+static int set_keys(struct ar_config *cfg, const char *value, char *why, size_t whylen)
+{
+	if (strcmp(value, "issued") == 0)
+		cfg->keys = KEYS_ISSUED;
+	else if (strcmp(value, "client") == 0)
+		cfg->keys = KEYS_CLIENT;
+	else {
+		snprintf(why, whylen, "expected issued or client, got '%.64s'", value);
+		return -1;
+	}
+	return 0;
+}
+
+static int set_submit_rate(struct ar_config *cfg, const char *value, char *why, size_t whylen)
+{
+	return set_long(&cfg->submit_rate, value, 0, 1000000, why, whylen);
+}
+
 static int set_max_body(struct ar_config *cfg, const char *value, char *why, size_t whylen)
 {
 	long v;
@@ -363,6 +381,8 @@ static const struct {
     {"duplicate_mode", set_duplicate_mode, CONFIG_FCGI},
     {"bind", set_bind, CONFIG_FCGI},
     {"token_rate", set_token_rate, CONFIG_FCGI},
+    {"keys", set_keys, CONFIG_FCGI},
+    {"submit_rate", set_submit_rate, CONFIG_FCGI},
     {"max_body", set_max_body, CONFIG_FCGI},
     {"base_path", set_base_path, CONFIG_FCGI},
     {"admin_token", set_admin_token, CONFIG_FCGI},
@@ -396,6 +416,8 @@ void config_init(struct ar_config *cfg)
 	cfg->duplicate_mode = DUPLICATE_REPLAY;
 	cfg->bind = BIND_NONE;
 	cfg->token_rate = 60;
+	cfg->keys = KEYS_ISSUED;
+	cfg->submit_rate = 0;
 	cfg->max_body = 16384;
 	cfg->base_path = xstrdup("");
 	cfg->admin_token = xstrdup("");
@@ -507,6 +529,31 @@ static int apply_line(struct ar_config *cfg, const char *line, size_t len, int s
 	return -1;
 }
 
+/* The line that set key (0 when the default stands). */
+static int line_of(const int seen[N_KEYS], const char *key)
+{
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (strcmp(keys[i].key, key) == 0)
+			return seen[i];
+	return 0;
+}
+
+/* Values that are fine alone but not together. */
+static int check_combinations(const struct ar_config *cfg, const char *name, const int seen[N_KEYS],
+                              char *err, size_t errlen)
+{
+	if (cfg->keys == KEYS_CLIENT && cfg->bind == BIND_NONE) {
+		/* With no identity every client would share one key space, and
+		 * could read another's order by replaying its key. */
+		snprintf(err, errlen,
+		         "%s:%d: key 'keys': client needs bind (remote_user, header:NAME or "
+		         "cookie:NAME): with bind = none every client would share one key space",
+		         name, line_of(seen, "keys"));
+		return -1;
+	}
+	return 0;
+}
+
 int config_load_string(struct ar_config *cfg, const char *name, const char *text, char *err,
                        size_t errlen)
 {
@@ -527,7 +574,7 @@ int config_load_string(struct ar_config *cfg, const char *name, const char *text
 			return -1;
 		p = nl ? nl + 1 : p + len;
 	}
-	return 0;
+	return check_combinations(cfg, name, seen, err, errlen);
 }
 
 int config_load_file(struct ar_config *cfg, const char *path, char *err, size_t errlen)

@@ -11,6 +11,9 @@
 #define CONFIG_KEY_PREFIX_MAX 64
 
 enum ar_duplicate_mode { DUPLICATE_REPLAY, DUPLICATE_REJECT };
+/* Which Idempotency-Keys POST /orders takes: only the tokens it issued, or
+ * also keys clients make (the IETF draft, Stripe). */
+enum ar_keys { KEYS_ISSUED, KEYS_CLIENT };
 enum ar_bind { BIND_NONE, BIND_REMOTE_USER, BIND_HEADER, BIND_COOKIE };
 
 struct ar_config {
@@ -27,9 +30,11 @@ struct ar_config {
 	long result_ttl; /* seconds */
 	enum ar_duplicate_mode duplicate_mode;
 	enum ar_bind bind;
-	char *bind_name;   /* BIND_HEADER: the FastCGI param (HTTP_X_USER);
-	                      BIND_COOKIE: the cookie name; else NULL */
-	long token_rate;   /* per client per 60 s; 0 = unlimited */
+	char *bind_name; /* BIND_HEADER: the FastCGI param (HTTP_X_USER);
+	                    BIND_COOKIE: the cookie name; else NULL */
+	long token_rate; /* per client per 60 s; 0 = unlimited */
+	enum ar_keys keys;
+	long submit_rate;  /* first submissions per client per 60 s; 0 = unlimited */
 	size_t max_body;   /* bytes */
 	char *base_path;   /* "" or "/shop/api": starts with '/', no trailing '/' */
 	char *admin_token; /* empty: admin routes disabled */

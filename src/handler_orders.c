@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "idem_key.h"
 #include "identity.h"
 #include "log.h"
 #include "order.h"
@@ -34,11 +35,13 @@ static enum media_type media_type_of(const char *content_type)
 	return MEDIA_OTHER;
 }
 
-/* The token: Idempotency-Key wins over the body's token. Returns 0 with
- * out set, or -1 after answering missing_token / malformed_token. */
-static int pick_token(const struct ar_request *req, const struct order_input *in,
-                      char out[TOKEN_LEN + 1], struct ar_response *resp)
+/* The key: Idempotency-Key wins over the body's token. Under keys =
+ * issued only a UUID is one. Returns 0 with out set, or -1 after
+ * answering missing_token / malformed_token. */
+static int pick_key(const struct ar_app *app, const struct ar_request *req,
+                    const struct order_input *in, struct idem_key *out, struct ar_response *resp)
 {
+	int client_keys = app->config->keys == KEYS_CLIENT;
 	size_t headers = request_param_count(req, "HTTP_IDEMPOTENCY_KEY");
 	enum token_status ts = TOKEN_ABSENT;
 
@@ -46,11 +49,15 @@ static int pick_token(const struct ar_request *req, const struct order_input *in
 	if (headers > 1)
 		ts = TOKEN_MALFORMED;
 	else if (headers == 1)
-		ts = token_from_header(request_param(req, "HTTP_IDEMPOTENCY_KEY"), out);
+		ts = idem_key_from_header(request_param(req, "HTTP_IDEMPOTENCY_KEY"), client_keys,
+		                          out);
 	if (ts == TOKEN_ABSENT) {
 		ts = in->body_token;
-		if (ts == TOKEN_OK)
-			memcpy(out, in->token, TOKEN_LEN + 1);
+		if (ts == TOKEN_OK) {
+			*out = in->body_key;
+			if (!client_keys && !out->is_token)
+				ts = TOKEN_MALFORMED;
+		}
 	}
 	if (ts == TOKEN_ABSENT)
 		response_error(resp, ERR_MISSING_TOKEN, NULL);
@@ -118,6 +125,12 @@ static void answer_submission(struct ar_app *app, struct store_submit_result *re
 		free(body);
 		response_error(resp, ERR_TOKEN_REUSED, NULL);
 		break;
+	case SUBMIT_RATE_LIMITED:
+		free(body);
+		response_error_msg(resp, ERR_RATE_LIMITED, "too many submissions; retry later",
+		                   NULL);
+		response_add_header(resp, "Retry-After", "%ld", res->retry_after);
+		break;
 	case SUBMIT_INVALID_TOKEN:
 	case SUBMIT_RESULT_COUNT:
 		free(body);
@@ -161,21 +174,26 @@ static int read_order(const struct ar_request *req, struct order_input *in,
 static void submit(struct ar_app *app, const struct ar_request *req, struct order_input *in,
                    struct ar_response *resp)
 {
-	char token[TOKEN_LEN + 1], order_id[TOKEN_LEN + 1], identity[IDENTITY_MAX + 1];
+	char order_id[TOKEN_LEN + 1], identity[IDENTITY_MAX + 1], client[IDENTITY_MAX + 64];
 	char created_at[UTIL_RFC3339_LEN + 1], shown[LOG_TOKEN_SHOWN + 4];
+	struct idem_key key;
 	struct store_submit_result res;
 	struct timespec now;
 
-	if (pick_token(req, in, token, resp) < 0)
+	if (pick_key(app, req, in, &key, resp) < 0)
 		return;
 	if (!in->valid) {
 		response_error_msg(resp, ERR_INVALID_ORDER, in->why, NULL);
 		return;
 	}
-	if (identity_extract(app->config, req, identity) < 0) {
+	if (identity_extract(app->config, req, identity) < 0 ||
+	    identity_client_key(identity, request_param(req, "REMOTE_ADDR"), client,
+	                        sizeof client) < 0) {
 		response_error(resp, ERR_INVALID_IDENTITY, NULL);
 		return;
 	}
+	/* A fresh id for every order, so a client key used again after it
+	 * expired never names an earlier order. */
 	token_generate(order_id);
 	clock_gettime(CLOCK_REALTIME, &now);
 	util_format_rfc3339_ms(&now, created_at);
@@ -183,8 +201,9 @@ static void submit(struct ar_app *app, const struct ar_request *req, struct orde
 	struct strbuf canonical = STRBUF_INIT, json = STRBUF_INIT;
 	order_canonical(&in->order, &canonical);
 	order_write_json(&in->order, order_id, created_at, &json);
-	struct store_submission sub = {.token = token,
+	struct store_submission sub = {.key = &key,
 	                               .identity = identity,
+	                               .client = client,
 	                               .order = &in->order,
 	                               .canonical = canonical.data,
 	                               .order_id = order_id,
@@ -195,13 +214,13 @@ static void submit(struct ar_app *app, const struct ar_request *req, struct orde
 	strbuf_free(&json);
 	if (st != STORE_OK) {
 		/* On a timeout the script may have run: the retry with the same
-		 * token gets the recorded outcome, so stock still moves once. */
-		log_warn("order with token %s: store unavailable (%d)", log_token(token, shown),
+		 * key gets the recorded outcome, so stock still moves once. */
+		log_warn("order with key %s: store unavailable (%d)", log_token(key.text, shown),
 		         st);
 		app_store_failed(resp, st);
 		return;
 	}
-	log_debug("order with token %s: %s", log_token(token, shown),
+	log_debug("order with key %s: %s", log_token(key.text, shown),
 	          store_submit_result_name(res.result));
 	answer_submission(app, &res, resp);
 	store_submit_result_free(&res);

@@ -5,10 +5,17 @@
 
 #include "strbuf.h"
 
-static const char *const kind_names[] = {
-    [KEY_TOKEN] = "t:",         [KEY_ORDER] = "order:",    [KEY_ORDERS] = "orders",
-    [KEY_DEAD] = "orders:dead", [KEY_METRICS] = "metrics", [KEY_STOCK] = "stock:",
-    [KEY_RATE] = "rate:",
+/* Every kind's name, one a line (keyspace.h says what each key holds). */
+static const char *const kind_names[KEY_KIND_COUNT] = {
+    [KEY_TOKEN] = "t:",           /* + token key */
+    [KEY_ORDER] = "order:",       /* + order id */
+    [KEY_ORDERS] = "orders",      /* the stream */
+    [KEY_DEAD] = "orders:dead",   /* its dead letters */
+    [KEY_METRICS] = "metrics",    /* the counters */
+    [KEY_STOCK] = "stock:",       /* + SKU */
+    [KEY_RATE] = "rate:",         /* + client */
+    [KEY_CLIENT_KEY] = "k:",      /* + idem_key_name */
+    [KEY_SUBMIT_RATE] = "srate:", /* + client */
 };
 
 /* Appends s[0..len) to out at *n, terminated; -1 when it would not fit. */

@@ -164,8 +164,9 @@ static void json_token(struct order_input *in, json_t *tok)
 		in->body_token = TOKEN_MALFORMED;
 		return;
 	}
-	/* Only null counts as absent: "" is a token that is not a UUID. */
-	in->body_token = token_parse(json_string_value(tok), json_string_length(tok), in->token);
+	/* Only null counts as absent: "" is a malformed key. */
+	in->body_token =
+	    idem_key_from_text(json_string_value(tok), json_string_length(tok), 1, &in->body_key);
 }
 
 static void json_items(struct order_input *in, json_t *items)
@@ -240,7 +241,7 @@ static void form_token(struct order_input *in, const struct form *f)
 		return;
 	}
 	const struct form_field *t = form_get(f, "token");
-	in->body_token = token_parse(t->value, t->value_len, in->token);
+	in->body_token = idem_key_from_text(t->value, t->value_len, 1, &in->body_key);
 }
 
 enum order_parse_status order_parse_form(const char *body, size_t len, struct order_input *in)

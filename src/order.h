@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 
+#include "idem_key.h"
 #include "strbuf.h"
 #include "token.h"
 
@@ -40,7 +41,9 @@ enum order_parse_status {
 struct order_input {
 	struct order order;
 	enum token_status body_token; /* the body's token member/field */
-	char token[TOKEN_LEN + 1];    /* set when body_token == TOKEN_OK */
+	struct idem_key body_key;     /* when body_token == TOKEN_OK: a key in any
+	                                 form a client may make (the handler
+	                                 applies keys = issued) */
 	int valid;                    /* 1 when order passes every rule */
 	char why[ORDER_WHY_MAX];      /* the rule broken (or the syntax error) */
 };

@@ -21,13 +21,13 @@ _Static_assert(STORE_OK == (int)REDIS_STATUS_OK &&
                    STORE_ERR_REPLY == (int)REDIS_STATUS_REPLY,
                "store_status mirrors redis_status");
 
-/* The biggest call, submit_order: EVALSHA sha numkeys, the keys (4 +
- * windows + lines), the arguments (10 + 2 * lines). */
+/* The biggest call, submit_order: EVALSHA sha numkeys, the keys (6 +
+ * windows + lines), the arguments (12 + 2 * lines). */
 #define MAX_ARGS                                                                    \
-	(REDIS_ARGS_SCRIPT_HEAD + 4 + KEYSPACE_WINDOWS_MAX + ORDER_MAX_ITEMS + 10 + \
+	(REDIS_ARGS_SCRIPT_HEAD + 6 + KEYSPACE_WINDOWS_MAX + ORDER_MAX_ITEMS + 12 + \
 	 2 * ORDER_MAX_ITEMS)
-/* Its copied keys (4 + lines) and numbers (a few, and each quantity). */
-#define ARGS_BUF ((4 + ORDER_MAX_ITEMS) * KEYSPACE_KEY_MAX + (8 + ORDER_MAX_ITEMS) * 24)
+/* Its copied keys (6 + lines) and numbers (a few, and each quantity). */
+#define ARGS_BUF ((6 + ORDER_MAX_ITEMS) * KEYSPACE_KEY_MAX + (10 + ORDER_MAX_ITEMS) * 24)
 
 enum script_id { SCRIPT_ISSUE_TOKEN, SCRIPT_SUBMIT_ORDER, SCRIPT_COUNT };
 static const char *const script_names[SCRIPT_COUNT] = {"issue_token", "submit_order"};
@@ -40,7 +40,15 @@ static const char *const result_names[SUBMIT_RESULT_COUNT] = {
     [SUBMIT_INVALID_TOKEN] = "invalid_token",
     [SUBMIT_UNKNOWN_SKU] = "unknown_sku",
     [SUBMIT_OUT_OF_STOCK] = "out_of_stock",
+    [SUBMIT_RATE_LIMITED] = "rate_limited",
 };
+
+/* The counter of result r in the metrics hash: its name, but for
+ * rate_limited, which token_rate's counter already is. */
+static const char *counter_name(int r)
+{
+	return r == SUBMIT_RATE_LIMITED ? "submit_rate_limited" : result_names[r];
+}
 
 struct store {
 	const struct ar_config *cfg;
@@ -220,6 +228,8 @@ static int parse_submit_reply(const redisReply *r, struct store_submit_result *r
 	copy_string(res->order_id, sizeof res->order_id, r->element[2]);
 	copy_string(res->sku, sizeof res->sku, r->element[4]);
 	res->available = r->element[5]->integer;
+	if (res->result == SUBMIT_RATE_LIMITED)
+		res->retry_after = (long)res->available;
 	if (r->element[3]->type == REDIS_REPLY_STRING && r->element[3]->len > 0) {
 		res->body = xstrndup(r->element[3]->str, r->element[3]->len);
 		res->body_len = r->element[3]->len;
@@ -233,20 +243,36 @@ enum store_status store_submit_order(struct store *st, const struct store_submis
 	const struct ar_config *cfg = st->cfg;
 	const struct order *o = sub->order;
 	struct redis_args *a = &st->args;
+	const struct idem_key *key = sub->key;
+	int client_keys = cfg->keys == KEYS_CLIENT;
 	size_t n = o->n_items;
 	redisReply *r;
-	char field[TOKEN_KEY_LEN + 1];
+	char field[TOKEN_KEY_LEN + 1] = "", client_name[IDEM_KEY_NAME_LEN + 1];
 
 	memset(res, 0, sizeof *res);
 	redis_args_start_script(a);
 	const struct token_windows *tw = current_windows(st);
-	token_key_name(sub->token, field);
-	/* In the order lua/submit_order.lua names them. */
-	add_key(st, KEY_TOKEN, field);
+	if (key->is_token)
+		token_key_name(key->text, field);
+	if (client_keys)
+		idem_key_name(sub->identity, key, client_name);
+	/* In the order lua/submit_order.lua names them. A token's outcome is
+	 * under its field; a client's own key's under its name; a token-shaped
+	 * key under keys = client may be either. */
+	if (key->is_token)
+		add_key(st, KEY_TOKEN, field);
+	else
+		add_key(st, KEY_CLIENT_KEY, client_name);
+	if (client_keys)
+		add_key(st, KEY_CLIENT_KEY, client_name);
+	else
+		add_key(st, KEY_TOKEN, field);
 	add_key(st, KEY_ORDER, sub->order_id);
 	add_key(st, KEY_ORDERS, "");
 	add_key(st, KEY_METRICS, "");
-	for (int i = 0; i < tw->count; i++)
+	add_key(st, KEY_SUBMIT_RATE, sub->client);
+	int windows = key->is_token ? tw->count : 0;
+	for (int i = 0; i < windows; i++)
 		redis_args_add(a, tw->key[i], tw->key_len[i]);
 	for (size_t i = 0; i < n; i++)
 		add_key(st, KEY_STOCK, o->items[i].sku);
@@ -257,10 +283,12 @@ enum store_status store_submit_order(struct store *st, const struct store_submis
 	redis_args_add_str(a, cfg->duplicate_mode == DUPLICATE_REJECT ? "reject" : "replay");
 	redis_args_add_str(a, sub->order_id);
 	redis_args_add(a, sub->order_json, sub->order_json_len);
-	redis_args_add_int(a, tw->count);
-	redis_args_add(a, field, TOKEN_KEY_LEN);
+	redis_args_add_int(a, windows);
+	redis_args_add_str(a, field);
 	redis_args_add_int(a, tw->now);
 	redis_args_add_int(a, keyspace_max_skew(tw));
+	redis_args_add_str(a, client_keys ? "1" : "0");
+	redis_args_add_int(a, cfg->submit_rate);
 	for (size_t i = 0; i < n; i++)
 		redis_args_add_int(a, o->items[i].qty);
 	for (size_t i = 0; i < n; i++)
@@ -387,7 +415,7 @@ enum store_status store_get_counters(struct store *st, struct store_counters *c)
 		else if (redis_reply_is(name, "rate_limited"))
 			c->rate_limited = v;
 		for (int k = 0; k < SUBMIT_RESULT_COUNT; k++)
-			if (redis_reply_is(name, result_names[k]))
+			if (redis_reply_is(name, counter_name(k)))
 				c->submissions[k] = v;
 	}
 	freeReplyObject(r);

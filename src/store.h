@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "idem_key.h"
 #include "order.h"
 #include "token.h"
 
@@ -47,6 +48,7 @@ enum submit_result {
 	SUBMIT_INVALID_TOKEN,
 	SUBMIT_UNKNOWN_SKU,
 	SUBMIT_OUT_OF_STOCK,
+	SUBMIT_RATE_LIMITED, /* submit_rate: the key stays unused */
 	SUBMIT_RESULT_COUNT
 };
 
@@ -54,8 +56,9 @@ enum submit_result {
 enum submit_outcome { OUTCOME_NONE, OUTCOME_CREATED, OUTCOME_UNKNOWN_SKU, OUTCOME_OUT_OF_STOCK };
 
 struct store_submission {
-	const char *token;
+	const struct idem_key *key;
 	const char *identity;
+	const char *client; /* the rate-limit client (identity_client_key) */
 	const struct order *order;
 	const char *canonical;  /* order_canonical(order) */
 	const char *order_id;   /* the id to use if the order is created */
@@ -71,6 +74,7 @@ struct store_submit_result {
 	size_t body_len;
 	char sku[ORDER_SKU_MAX + 1]; /* UNKNOWN_SKU / OUT_OF_STOCK */
 	long long available;         /* OUT_OF_STOCK */
+	long retry_after;            /* RATE_LIMITED: seconds left in the window */
 };
 
 /* Runs the atomic submit step. STORE_OK fills res (free with

@@ -52,7 +52,11 @@ FUZZ_TARGET(order)
 			abort();
 		check_round_trip(&in.order);
 	}
-	if (in.body_token == TOKEN_OK && !token_is_valid(in.token, strlen(in.token)))
+	/* A key taken from the body: 1..IDEM_KEY_MAX bytes, a UUID lowercased. */
+	if (in.body_token == TOKEN_OK &&
+	    (in.body_key.len < 1 || in.body_key.len > IDEM_KEY_MAX ||
+	     strlen(in.body_key.text) != in.body_key.len ||
+	     (in.body_key.is_token && !token_is_valid(in.body_key.text, in.body_key.len))))
 		abort();
 	order_input_free(&in);
 	return 0;

@@ -41,30 +41,31 @@ check "issue_token, the right counts: issued" "1
 	$((NOW + 3600)) "$(date +%s)" 37)"
 ar_redis FLUSHDB >/dev/null
 
-#### submit_order: 4 + w + n keys, 10 + 2n arguments ######################
-# ARGS10 W: the 10 fixed arguments with w = W
-args10() {
-	printf '%s\n' id canon 60 replay 0d7f1a3e-0000-4000-8000-000000000001 '{}' "$1" f "$NOW" 37
+#### submit_order: 6 + w + n keys, 12 + 2n arguments ######################
+# ARGS12 W: the 12 fixed arguments with w = W (keys = issued, no submit_rate)
+args12() {
+	printf '%s\n' id canon 60 replay 0d7f1a3e-0000-4000-8000-000000000001 '{}' "$1" f "$NOW" 37 \
+		0 0
 }
-S_KEYS="ar:t:f ar:order:x ar:orders ar:metrics ar:tw:75:1"
+S_KEYS="ar:t:f ar:t:f ar:order:x ar:orders ar:metrics ar:srate:a:x ar:tw:75:1"
 # shellcheck disable=SC2046,SC2086
-refused "submit_order, a stock key missing" "5 keys and 12 arguments" \
-	submit_order 5 $S_KEYS $(args10 1) 1 A
+refused "submit_order, a stock key missing" "7 keys and 14 arguments" \
+	submit_order 7 $S_KEYS $(args12 1) 1 A
 # shellcheck disable=SC2046,SC2086
-refused "submit_order, a quantity without its SKU" "6 keys and 11 arguments" \
-	submit_order 6 $S_KEYS ar:stock:A $(args10 1) 1
+refused "submit_order, a quantity without its SKU" "8 keys and 13 arguments" \
+	submit_order 8 $S_KEYS ar:stock:A $(args12 1) 1
 # shellcheck disable=SC2046,SC2086
-refused "submit_order, no line" "5 keys and 10 arguments" \
-	submit_order 5 $S_KEYS $(args10 1)
+refused "submit_order, no line" "7 keys and 12 arguments" \
+	submit_order 7 $S_KEYS $(args12 1)
 # shellcheck disable=SC2046,SC2086
-refused "submit_order, w = 0" "6 keys and 12 arguments" \
-	submit_order 6 $S_KEYS ar:stock:A $(args10 0) 1 A
+refused "submit_order, w = -1" "8 keys and 14 arguments" \
+	submit_order 8 $S_KEYS ar:stock:A $(args12 -1) 1 A
 # shellcheck disable=SC2046,SC2086
-refused "submit_order, w not a number" "6 keys and 12 arguments" \
-	submit_order 6 $S_KEYS ar:stock:A $(args10 w) 1 A
+refused "submit_order, w not a number" "8 keys and 14 arguments" \
+	submit_order 8 $S_KEYS ar:stock:A $(args12 w) 1 A
 # shellcheck disable=SC2046,SC2086
 check "submit_order, the right counts: runs (no such token)" "invalid_token" \
-	"$(eval_script submit_order 6 $S_KEYS ar:stock:A $(args10 1) 1 A | head -n 1)"
+	"$(eval_script submit_order 8 $S_KEYS ar:stock:A $(args12 1) 1 A | head -n 1)"
 ar_redis FLUSHDB >/dev/null
 
 #### drain_ack: 1 + n keys, 2 + m arguments ###############################

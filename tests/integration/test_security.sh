@@ -217,7 +217,7 @@ LOG=$AR_TMP/app.log
 check_contains "the log is at debug level and shows token prefixes" \
 	"issued token $(printf '%s' "$T1" | cut -c1-8)..." "$(cat "$LOG")"
 check_contains "the 503 was logged with the token prefix only" \
-	"order with token $(printf '%s' "$T5" | cut -c1-8)...: store unavailable" "$(cat "$LOG")"
+	"order with key $(printf '%s' "$T5" | cut -c1-8)...: store unavailable" "$(cat "$LOG")"
 leaks=$(grep -ciF -f "$AR_TMP/secrets" "$LOG")
 check "no whole token ($(wc -l <"$AR_TMP/secrets") issued or sent) in the log" 0 "$leaks"
 [ "$leaks" = 0 ] || grep -iF -f "$AR_TMP/secrets" "$LOG" | head -5 | sed 's/^/# /'

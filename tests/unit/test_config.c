@@ -344,6 +344,34 @@ static void test_token_rate(void **state)
 	bad_value("token_rate", "");
 }
 
+static void test_keys_and_submit_rate(void **state)
+{
+	struct ar_config cfg;
+
+	(void)state;
+	load_ok("", &cfg);
+	assert_int_equal(cfg.keys, KEYS_ISSUED);
+	assert_int_equal(cfg.submit_rate, 0);
+	config_free(&cfg);
+	load_ok("keys = client\nbind = header:X-User\nsubmit_rate = 1000000\n", &cfg);
+	assert_int_equal(cfg.keys, KEYS_CLIENT);
+	assert_int_equal(cfg.submit_rate, 1000000);
+	config_free(&cfg);
+	load_ok("bind = remote_user\nkeys = client\n", &cfg);
+	assert_int_equal(cfg.keys, KEYS_CLIENT);
+	config_free(&cfg);
+	load_ok("keys = issued\n", &cfg);
+	assert_int_equal(cfg.keys, KEYS_ISSUED);
+	config_free(&cfg);
+	bad_value("keys", "Client");
+	bad_value("keys", "");
+	bad_value("submit_rate", "-1");
+	bad_value("submit_rate", "1000001");
+	/* client without an identity: refused, on the line of keys. */
+	load_err("# clients make keys\nkeys = client\n", 2, "keys");
+	load_err("log = stderr\n\nkeys = client\nbind = none\n", 3, "keys");
+}
+
 static void test_max_body(void **state)
 {
 	struct ar_config cfg;
@@ -1007,6 +1035,7 @@ int main(void)
 	    cmocka_unit_test(test_bind),
 	    cmocka_unit_test(test_bind_bad),
 	    cmocka_unit_test(test_token_rate),
+	    cmocka_unit_test(test_keys_and_submit_rate),
 	    cmocka_unit_test(test_max_body),
 	    cmocka_unit_test(test_base_path),
 	    cmocka_unit_test(test_admin_token),

@@ -37,7 +37,19 @@ static void test_every_kind_is_named(void **state)
 	expect_key("ar:", KEY_METRICS, "", "ar:metrics");
 	expect_key("ar:", KEY_STOCK, "SKU-1", "ar:stock:SKU-1");
 	expect_key("ar:", KEY_RATE, "a:127.0.0.1", "ar:rate:a:127.0.0.1");
+	expect_key("ar:", KEY_CLIENT_KEY, "jAvctka2LmDJY38gXDicFr0JkyokpLMcp6zpC0WmBng",
+	           "ar:k:jAvctka2LmDJY38gXDicFr0JkyokpLMcp6zpC0WmBng");
+	expect_key("ar:", KEY_SUBMIT_RATE, "i:alice", "ar:srate:i:alice");
 	expect_key("", KEY_STOCK, "x", "stock:x");
+	/* Every kind has a name, distinct from the others. */
+	for (int k = 0; k < KEY_KIND_COUNT; k++) {
+		char a[KEYSPACE_KEY_MAX], b[KEYSPACE_KEY_MAX];
+		assert_true(keyspace_key(a, "", (enum key_kind)k, "") > 0);
+		for (int j = 0; j < k; j++) {
+			keyspace_key(b, "", (enum key_kind)j, "");
+			assert_string_not_equal(a, b);
+		}
+	}
 	expect_key("shop{1}:", KEY_ORDERS, "", "shop{1}:orders");
 }
 

@@ -116,7 +116,8 @@ static void expect_invalid_len(const struct parser *p, const char *body, size_t 
 }
 
 /* The body's token member or field, and the order stays valid: the token
- * never makes the order itself invalid. */
+ * never makes the order itself invalid. The parser takes any key a client
+ * may make (the handler applies keys = issued); a UUID is a token. */
 static void expect_token(const struct parser *p, const char *body, enum token_status want,
                          const char *want_token)
 {
@@ -127,8 +128,11 @@ static void expect_token(const struct parser *p, const char *body, enum token_st
 	if (in.body_token != want)
 		fail_msg("%s %s: body_token %d, want %d", p->name, body, (int)in.body_token,
 		         (int)want);
-	if (want_token != NULL)
-		assert_string_equal(in.token, want_token);
+	if (want_token != NULL) {
+		assert_string_equal(in.body_key.text, want_token);
+		assert_int_equal(in.body_key.is_token,
+		                 token_is_valid(want_token, strlen(want_token)));
+	}
 	assert_int_equal(in.valid, 1);
 	order_input_free(&in);
 }
@@ -239,7 +243,7 @@ static void test_json_full_order(void **state)
 	assert_non_null(in.order.customer);
 	assert_string_equal(in.order.customer, "Ann B");
 	assert_int_equal(in.body_token, TOKEN_OK);
-	assert_string_equal(in.token, TOK_LOWER);
+	assert_string_equal(in.body_key.text, TOK_LOWER);
 	order_input_free(&in);
 }
 
@@ -462,9 +466,13 @@ static void test_json_token_member(void **state)
 	expect_json_token("{" ONE_ITEM ",\"token\":true}", TOKEN_MALFORMED, NULL);
 	expect_json_token("{" ONE_ITEM ",\"token\":[\"" TOK_LOWER "\"]}", TOKEN_MALFORMED, NULL);
 	expect_json_token("{" ONE_ITEM ",\"token\":{}}", TOKEN_MALFORMED, NULL);
-	expect_json_token("{" ONE_ITEM ",\"token\":\"abc\"}", TOKEN_MALFORMED, NULL);
-	expect_json_token("{" ONE_ITEM ",\"token\":\"" TOK_LOWER "x\"}", TOKEN_MALFORMED, NULL);
+	/* Client-made keys (not UUIDs) in the bare form. */
+	expect_json_token("{" ONE_ITEM ",\"token\":\"abc\"}", TOKEN_OK, "abc");
+	expect_json_token("{" ONE_ITEM ",\"token\":\"" TOK_LOWER "x\"}", TOKEN_OK, TOK_LOWER "x");
 	expect_json_token("{" ONE_ITEM ",\"token\":\" " TOK_LOWER "\"}", TOKEN_MALFORMED, NULL);
+	expect_json_token("{" ONE_ITEM ",\"token\":\"a,b\"}", TOKEN_MALFORMED, NULL);
+	expect_json_token("{" ONE_ITEM ",\"token\":\"a\\u0000b\"}", TOKEN_MALFORMED, NULL);
+	expect_json_token("{" ONE_ITEM ",\"token\":\"caf\\u00e9\"}", TOKEN_MALFORMED, NULL);
 	/* The quoted form is for the header only. */
 	expect_json_token("{" ONE_ITEM ",\"token\":\"\\\"" TOK_LOWER "\\\"\"}", TOKEN_MALFORMED,
 	                  NULL);
@@ -476,7 +484,7 @@ static void test_json_token_empty_string(void **state)
 {
 	(void)state;
 	/* Only null (and an empty header) count as absent; "" is a string that
-	 * is not a UUID. */
+	 * is not a key. */
 	expect_json_token("{" ONE_ITEM ",\"token\":\"\"}", TOKEN_MALFORMED, NULL);
 }
 
@@ -489,7 +497,7 @@ static void test_json_token_with_invalid_order(void **state)
 	assert_int_equal(parse_json(TOKEN_BODY, strlen(TOKEN_BODY), &in), ORDER_PARSED);
 	assert_int_equal(in.valid, 0);
 	assert_int_equal(in.body_token, TOKEN_OK);
-	assert_string_equal(in.token, TOK_LOWER);
+	assert_string_equal(in.body_key.text, TOK_LOWER);
 	order_input_free(&in);
 	assert_int_equal(parse_json("{\"items\":[],\"token\":7}", 22, &in), ORDER_PARSED);
 	assert_int_equal(in.valid, 0);
@@ -668,7 +676,7 @@ static void test_form_full_order(void **state)
 	assert_non_null(in.order.customer);
 	assert_string_equal(in.order.customer, "Ann B");
 	assert_int_equal(in.body_token, TOKEN_OK);
-	assert_string_equal(in.token, TOK_LOWER);
+	assert_string_equal(in.body_key.text, TOK_LOWER);
 	order_input_free(&in);
 
 	form_valid("sku=SKU%2D1&qty=%32&customer=J%C3%BCrgen", &in);
@@ -813,8 +821,10 @@ static void test_form_token_field(void **state)
 	expect_form_token("sku=A&qty=1", TOKEN_ABSENT, NULL);
 	expect_form_token("sku=A&qty=1&token=" TOK_LOWER, TOKEN_OK, TOK_LOWER);
 	expect_form_token("token=" TOK_UPPER "&sku=A&qty=1", TOKEN_OK, TOK_LOWER);
-	expect_form_token("token=abc&sku=A&qty=1", TOKEN_MALFORMED, NULL);
-	expect_form_token("token=" TOK_LOWER "x&sku=A&qty=1", TOKEN_MALFORMED, NULL);
+	expect_form_token("token=abc&sku=A&qty=1", TOKEN_OK, "abc");
+	expect_form_token("token=" TOK_LOWER "x&sku=A&qty=1", TOKEN_OK, TOK_LOWER "x");
+	expect_form_token("token=a%2Cb&sku=A&qty=1", TOKEN_MALFORMED, NULL);
+	expect_form_token("token=a+b&sku=A&qty=1", TOKEN_MALFORMED, NULL);
 	expect_form_token("token=%22" TOK_LOWER "%22&sku=A&qty=1", TOKEN_MALFORMED, NULL);
 	/* A repeated token field is malformed, even when both agree. */
 	expect_form_token("token=" TOK_LOWER "&sku=A&qty=1&token=" TOK_LOWER, TOKEN_MALFORMED,

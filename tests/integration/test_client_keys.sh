@@ -1,0 +1,166 @@
+#!/bin/sh
+# keys = client: Idempotency-Keys the client makes (the IETF draft's and
+# Stripe's), through the real binary under spawn-fcgi and a private Redis.
+#   a) first use creates; a repeat replays byte for byte; another payload
+#      is token_reused; the same key of another identity is its own order;
+#   b) the forms: 1 and 255 characters; 256, a comma, a space, non-ASCII
+#      and control bytes refused; the quoted and bare forms are one key;
+#      the body's token field; a UUID never issued is a client key, and
+#      issued tokens keep working;
+#   c) submit_rate: first uses past it get 429 with Retry-After and leave
+#      the key unused; replays are not counted; /metrics counts them;
+#   d) keys expire: after result_ttl the key is new again (a new order id);
+#   e) keys = client with bind = none is refused at config check; keys =
+#      issued (the default) refuses a client's key as malformed_token.
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+. "$top_srcdir/tests/lib.sh"
+
+ar_require "$REDIS_SERVER" "$SPAWN_FCGI" "$CGI_FCGI"
+ar_setup
+ar_start_redis
+ar_write_config keys=client bind=header:X-User token_rate=0
+ar_start_app 2
+ar_redis SET ar:stock:A 1000 >/dev/null
+ar_redis SET ar:stock:B 1000 >/dev/null
+ORDER_A='{"items":[{"sku":"A","qty":1}]}'
+ORDER_B='{"items":[{"sku":"B","qty":2}]}'
+
+# order KEY [BODY] [VAR=VALUE...]: POST /orders as alice with that key
+order() {
+	_key=$1
+	shift
+	_body=${1:-$ORDER_A}
+	[ $# -gt 0 ] && shift
+	ar_fcgi POST /orders "$_body" HTTP_X_USER=alice HTTP_IDEMPOTENCY_KEY="$_key" "$@"
+}
+
+#### a) first use, replay, another payload, another identity ###############
+order "msg-0001"
+check "a fresh client key creates" 201 "$AR_STATUS"
+FIRST=$AR_BODY
+ID1=$(ar_json_get order_id)
+check "stock A moved once" 999 "$(ar_stock A)"
+order "msg-0001"
+check "the same key again: replayed (the first status, Idempotent-Replayed)" "201 true" \
+	"$AR_STATUS $(ar_header Idempotent-Replayed)"
+check "the replay is the first answer byte for byte" "$FIRST" "$AR_BODY"
+check "a replay moves no stock" 999 "$(ar_stock A)"
+order "msg-0001" "$ORDER_B"
+check_error "the same key, another payload" 422 token_reused
+ar_fcgi POST /orders "$ORDER_A" HTTP_X_USER=bob HTTP_IDEMPOTENCY_KEY=msg-0001
+check "bob's msg-0001 is his own order" 201 "$AR_STATUS"
+check "bob's order is not alice's" 1 "$([ "$(ar_json_get order_id)" != "$ID1" ] && echo 1)"
+check "one outcome key per identity, fixed length" 2 \
+	"$(ar_redis --scan --pattern 'ar:k:*' | grep -cE '^ar:k:[A-Za-z0-9_-]{43}$')"
+check "the stream holds the 2 orders" 2 "$(ar_xlen)"
+
+#### b) the forms ###########################################################
+K255=$(printf '%0255d' 7)
+order "x" "$ORDER_A"
+check "a 1-character key" 201 "$AR_STATUS"
+order "$K255"
+check "a 255-character key" 201 "$AR_STATUS"
+order "${K255}8"
+check_error "a 256-character key" 400 malformed_token
+order "a,b"
+check_error "a key with a comma" 400 malformed_token
+order "a b"
+check_error "a bare key with a space" 400 malformed_token
+order "$(printf 'caf\303\251')"
+check_error "a non-ASCII key" 400 malformed_token
+order "$(printf 'a\001b')"
+check_error "a key with a control byte" 400 malformed_token
+order '"a\b"'
+check_error "a quoted key with an unknown escape" 400 malformed_token
+order '"quoted key, 1"'
+check "a quoted key with a space and a comma" 201 "$AR_STATUS"
+order '"quoted key, 1"'
+check "the quoted key again: replayed" true "$(ar_header Idempotent-Replayed)"
+order 'bare-and-quoted'
+check "a bare key" 201 "$AR_STATUS"
+BARE_ID=$(ar_json_get order_id)
+order '"bare-and-quoted"'
+check "its quoted form is the same key: replayed" "true $BARE_ID" \
+	"$(ar_header Idempotent-Replayed) $(ar_json_get order_id)"
+ar_fcgi POST /orders '{"items":[{"sku":"A","qty":1}],"token":"body-key-1"}' HTTP_X_USER=alice
+check "the body's token field" 201 "$AR_STATUS"
+ar_fcgi POST /orders '{"items":[{"sku":"A","qty":1}],"token":"body-key-1"}' HTTP_X_USER=alice
+check "the body's key again: replayed" true "$(ar_header Idempotent-Replayed)"
+NEVER=0d7f1a3e-0000-4000-8000-00000000abcd
+order "$NEVER"
+check "a UUID never issued is a client key" 201 "$AR_STATUS"
+order "$(printf '%s' "$NEVER" | tr a-f A-F)"
+check "its upper-case form: replayed" true "$(ar_header Idempotent-Replayed)"
+ar_token HTTP_X_USER=alice
+order "$AR_TOKEN"
+check "an issued token still works" 201 "$AR_STATUS"
+check "it left its window" "" "$(ar_pending "$AR_TOKEN")"
+ar_token HTTP_X_USER=alice
+ar_fcgi POST /orders "$ORDER_A" HTTP_X_USER=bob HTTP_IDEMPOTENCY_KEY="$AR_TOKEN"
+check_error "alice's issued token sent by bob" 422 invalid_token
+
+#### c) submit_rate #########################################################
+# submit_rate = 5. A fresh client, carol: her first 5 first uses pass, the
+# 6th is refused; replays of the 5 still answer.
+ar_stop_app
+ar_write_config keys=client bind=header:X-User token_rate=0 submit_rate=5
+ar_start_app 2
+i=1
+while [ $i -le 5 ]; do
+	ar_fcgi POST /orders "$ORDER_A" HTTP_X_USER=carol HTTP_IDEMPOTENCY_KEY="carol-$i"
+	[ "$AR_STATUS" = 201 ] || break
+	i=$((i + 1))
+done
+check "carol: 5 first uses pass" 6 "$i"
+KEYS5=$(ar_redis --scan --pattern 'ar:k:*' | wc -l)
+STOCK5=$(ar_stock A)
+ar_fcgi POST /orders "$ORDER_A" HTTP_X_USER=carol HTTP_IDEMPOTENCY_KEY=carol-6
+check_error "carol's 6th first use" 429 rate_limited
+check_match "with Retry-After (1..60 s)" '^([1-9]|[1-5][0-9]|60)$' "$(ar_header Retry-After)"
+check "the refused key stays unused, no stock moved" "$KEYS5 $STOCK5" \
+	"$(ar_redis --scan --pattern 'ar:k:*' | wc -l) $(ar_stock A)"
+ar_fcgi POST /orders "$ORDER_A" HTTP_X_USER=carol HTTP_IDEMPOTENCY_KEY=carol-3
+check "a replay is not counted: carol-3 still answers" "201 true" \
+	"$AR_STATUS $(ar_header Idempotent-Replayed)"
+ar_fcgi POST /orders "$ORDER_A" HTTP_X_USER=dave HTTP_IDEMPOTENCY_KEY=carol-6
+check "another client has its own budget" 201 "$AR_STATUS"
+ar_fcgi GET /metrics ''
+check "/metrics counts the refused submission" 1 \
+	"$(ar_metric 'antireplay_submissions_total{outcome="rate_limited"}')"
+check "token_rate's counter is apart" 0 "$(ar_metric antireplay_rate_limited_total)"
+
+#### d) keys expire #########################################################
+ar_stop_app
+ar_write_config keys=client bind=header:X-User token_rate=0 result_ttl=1
+ar_start_app 1
+order "expiring-key"
+check "a key with result_ttl 1: created" 201 "$AR_STATUS"
+OLD_ID=$(ar_json_get order_id)
+ttl_gone() { # the key's outcome is gone: no ar:k: key with a TTL of 1 s or less
+	for k in $(ar_redis --scan --pattern 'ar:k:*'); do
+		t=$(ar_redis TTL "$k")
+		[ "$t" -gt 1 ] 2>/dev/null || [ "$t" = -2 ] || return 1
+	done
+}
+ar_wait_until 300 ttl_gone
+order "expiring-key"
+check "after result_ttl the key is new again: a new order" "201 1" \
+	"$AR_STATUS $([ "$(ar_json_get order_id)" != "$OLD_ID" ] && echo 1)"
+
+#### e) config ##############################################################
+ar_write_config keys=client
+"$ANTIREPLAY_BIN" -t -c "$AR_TMP/antireplay.conf" >"$AR_TMP/t.out" 2>&1
+check "keys = client with bind = none: refused at config check" 1 $?
+check_contains "the error names the key and why" "key 'keys': client needs bind" \
+	"$(cat "$AR_TMP/t.out")"
+ar_stop_app
+ar_write_config token_rate=0
+ar_start_app 1
+ar_fcgi POST /orders "$ORDER_A" HTTP_IDEMPOTENCY_KEY=msg-0001
+check_error "keys = issued: a client's key is malformed" 400 malformed_token
+ar_fcgi POST /orders '{"items":[{"sku":"A","qty":1}],"token":"body-key-1"}'
+check_error "keys = issued: a client's key in the body is malformed" 400 malformed_token
+ar_fcgi POST /orders "$ORDER_A" HTTP_IDEMPOTENCY_KEY="$NEVER"
+check_error "keys = issued: a UUID never issued is invalid" 422 invalid_token
+
+ar_done
