@@ -175,18 +175,32 @@ if verdict == 'created' then
 end
 
 -- 4. submit_rate, on first uses only (a replay answered above costs
--- nothing). The counter is the first write: under maxmemory Redis refuses
--- it before anything else changes. A refused submission leaves the key
+-- nothing, and neither does a refused attempt). The counter is the first
+-- write, so what would fail a later write is checked before it: a foreign
+-- key where the stream belongs (XADD). Under maxmemory Redis refuses the
+-- INCR before anything else changes. A refused submission leaves the key
 -- unused.
 if submit_rate > 0 then
-  local used = redis.call('INCR', submit_rate_key)
-  local left_ms = redis.call('PTTL', submit_rate_key)
-  if left_ms < 0 then
-    redis.call('EXPIRE', submit_rate_key, 60)
-    left_ms = 60000
-  end
-  if used > submit_rate then
+  local used = tonumber(redis.call('GET', submit_rate_key) or '0') or 0
+  if used >= submit_rate then
+    local left_ms = redis.call('PTTL', submit_rate_key)
+    if left_ms < 0 then
+      -- A counter that lost its expiry must never limit a client for good.
+      redis.call('EXPIRE', submit_rate_key, 60)
+      left_ms = 60000
+    end
     return answer('rate_limited', '', '', '', '', math.max(1, math.ceil(left_ms / 1000)))
+  end
+  if verdict == 'created' then
+    local stream_type = redis.call('TYPE', stream_key)['ok']
+    if stream_type ~= 'stream' and stream_type ~= 'none' then
+      return redis.error_reply('WRONGTYPE ' .. stream_key .. ' is a ' .. stream_type ..
+                               ', not the orders stream')
+    end
+  end
+  redis.call('INCR', submit_rate_key)
+  if redis.call('PTTL', submit_rate_key) < 0 then
+    redis.call('EXPIRE', submit_rate_key, 60)
   end
 end
 

@@ -192,6 +192,15 @@ static void submit(struct ar_app *app, const struct ar_request *req, struct orde
 		response_error(resp, ERR_INVALID_IDENTITY, NULL);
 		return;
 	}
+	/* A key the client made is scoped by the identity: without one, every
+	 * such client would share one key space and could replay another's
+	 * order. Issued tokens carry their own binding. */
+	if (!key.is_token && identity[0] == '\0') {
+		response_error_msg(resp, ERR_INVALID_IDENTITY,
+		                   "a key the client makes needs an identity (bind); none was sent",
+		                   NULL);
+		return;
+	}
 	/* A fresh id for every order, so a client key used again after it
 	 * expired never names an earlier order. */
 	token_generate(order_id);
@@ -202,6 +211,8 @@ static void submit(struct ar_app *app, const struct ar_request *req, struct orde
 	order_canonical(&in->order, &canonical);
 	order_write_json(&in->order, order_id, created_at, &json);
 	struct store_submission sub = {.key = &key,
+	                               .client_keys =
+	                                   app->config->keys == KEYS_CLIENT && identity[0] != '\0',
 	                               .identity = identity,
 	                               .client = client,
 	                               .order = &in->order,

@@ -84,7 +84,10 @@ const char *log_token(const char *token, char buf[LOG_TOKEN_SHOWN + 4])
 		strcpy(buf, "-");
 		return buf;
 	}
+	/* At most half of it: a short key a client made is not shown whole. */
 	size_t n = strnlen(token, LOG_TOKEN_SHOWN);
+	if (n > strlen(token) / 2)
+		n = strlen(token) / 2;
 	memcpy(buf, token, n);
 	strcpy(buf + n, "...");
 	return buf;

@@ -24,8 +24,9 @@ void log_msg(enum ar_log_level level, const char *fmt, ...) __attribute__((forma
 int log_enabled(enum ar_log_level level);
 
 #define LOG_TOKEN_SHOWN 8
-/* The first 8 characters of token followed by "...", in buf; returns buf.
- * A NULL or empty token gives "-". */
+/* The first 8 characters of token (of a key shorter than 16, the first
+ * half) followed by "...", in buf; returns buf. A NULL or empty token
+ * gives "-". */
 const char *log_token(const char *token, char buf[LOG_TOKEN_SHOWN + 4]);
 
 /* Parses "error", "warn", "info", "debug". Returns 0 or -1. */

@@ -244,17 +244,17 @@ enum store_status store_submit_order(struct store *st, const struct store_submis
 	const struct order *o = sub->order;
 	struct redis_args *a = &st->args;
 	const struct idem_key *key = sub->key;
-	int client_keys = cfg->keys == KEYS_CLIENT;
+	int client_keys = sub->client_keys;
 	size_t n = o->n_items;
 	redisReply *r;
-	char field[TOKEN_KEY_LEN + 1] = "", client_name[IDEM_KEY_NAME_LEN + 1];
+	char field[TOKEN_KEY_LEN + 1] = "", client_name[IDEM_KEY_NAME_LEN + 1] = "";
 
 	memset(res, 0, sizeof *res);
 	redis_args_start_script(a);
 	const struct token_windows *tw = current_windows(st);
 	if (key->is_token)
 		token_key_name(key->text, field);
-	if (client_keys)
+	if (client_keys || !key->is_token)
 		idem_key_name(sub->identity, key, client_name);
 	/* In the order lua/submit_order.lua names them. A token's outcome is
 	 * under its field; a client's own key's under its name; a token-shaped

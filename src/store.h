@@ -57,6 +57,8 @@ enum submit_outcome { OUTCOME_NONE, OUTCOME_CREATED, OUTCOME_UNKNOWN_SKU, OUTCOM
 
 struct store_submission {
 	const struct idem_key *key;
+	int client_keys; /* a key never issued is taken (keys = client,
+	                    and the request has an identity) */
 	const char *identity;
 	const char *client; /* the rate-limit client (identity_client_key) */
 	const struct order *order;

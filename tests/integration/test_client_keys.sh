@@ -8,7 +8,9 @@
 #      the body's token field; a UUID never issued is a client key, and
 #      issued tokens keep working;
 #   c) submit_rate: first uses past it get 429 with Retry-After and leave
-#      the key unused; replays are not counted; /metrics counts them;
+#      the key unused; replays and refused attempts are not counted;
+#      /metrics counts the refusals; without an identity a made-up key is
+#      refused (it would have no scope);
 #   d) keys expire: after result_ttl the key is new again (a new order id);
 #   e) keys = client with bind = none is refused at config check; keys =
 #      issued (the default) refuses a client's key as malformed_token.
@@ -91,6 +93,11 @@ order "$NEVER"
 check "a UUID never issued is a client key" 201 "$AR_STATUS"
 order "$(printf '%s' "$NEVER" | tr a-f A-F)"
 check "its upper-case form: replayed" true "$(ar_header Idempotent-Replayed)"
+NEVER2=0d7f1a3e-0000-4000-8000-00000000abce
+order "\"$NEVER2\""
+check "a quoted UUID never issued" 201 "$AR_STATUS"
+order "$NEVER2"
+check "its bare form: replayed" true "$(ar_header Idempotent-Replayed)"
 ar_token HTTP_X_USER=alice
 order "$AR_TOKEN"
 check "an issued token still works" 201 "$AR_STATUS"
@@ -99,33 +106,75 @@ ar_token HTTP_X_USER=alice
 ar_fcgi POST /orders "$ORDER_A" HTTP_X_USER=bob HTTP_IDEMPOTENCY_KEY="$AR_TOKEN"
 check_error "alice's issued token sent by bob" 422 invalid_token
 
+# Without an identity (no X-User) a made-up key has no scope: refused. A
+# UUID never issued is then no client key either; an issued token is.
+ar_fcgi POST /orders "$ORDER_A" HTTP_IDEMPOTENCY_KEY=msg-0001
+check_error "a client key without an identity" 400 invalid_identity
+ar_fcgi POST /orders "$ORDER_A" HTTP_IDEMPOTENCY_KEY=0d7f1a3e-0000-4000-8000-00000000abcf
+check_error "a UUID never issued, without an identity" 422 invalid_token
+ar_token
+ar_fcgi POST /orders "$ORDER_A" HTTP_IDEMPOTENCY_KEY="$AR_TOKEN"
+check "a token issued without an identity, used without one" 201 "$AR_STATUS"
+
 #### c) submit_rate #########################################################
-# submit_rate = 5. A fresh client, carol: her first 5 first uses pass, the
-# 6th is refused; replays of the 5 still answer.
+# submit_rate = 5. A fresh client, carol. Her counter's window is made an
+# hour long after her first use, so no check depends on how fast the
+# requests go. Replays of carol-1 in between cost nothing: carol-2..5 pass,
+# carol-6 is refused, and refused attempts do not count either.
 ar_stop_app
 ar_write_config keys=client bind=header:X-User token_rate=0 submit_rate=5
 ar_start_app 2
-i=1
+carol() { ar_fcgi POST /orders "$ORDER_A" HTTP_X_USER=carol HTTP_IDEMPOTENCY_KEY="$1"; }
+carol carol-1
+check "carol's first use" 201 "$AR_STATUS"
+ar_redis EXPIRE ar:srate:i:carol 3600 >/dev/null
+i=0
+while [ $i -lt 6 ]; do
+	carol carol-1
+	[ "$(ar_header Idempotent-Replayed)" = true ] || break
+	i=$((i + 1))
+done
+check "carol-1 replayed 6 times" 6 "$i"
+i=2
 while [ $i -le 5 ]; do
-	ar_fcgi POST /orders "$ORDER_A" HTTP_X_USER=carol HTTP_IDEMPOTENCY_KEY="carol-$i"
+	carol "carol-$i"
 	[ "$AR_STATUS" = 201 ] || break
 	i=$((i + 1))
 done
-check "carol: 5 first uses pass" 6 "$i"
+check "replays were not counted: carol-2..5 pass" 6 "$i"
 KEYS5=$(ar_redis --scan --pattern 'ar:k:*' | wc -l)
 STOCK5=$(ar_stock A)
-ar_fcgi POST /orders "$ORDER_A" HTTP_X_USER=carol HTTP_IDEMPOTENCY_KEY=carol-6
+carol carol-6
 check_error "carol's 6th first use" 429 rate_limited
-check_match "with Retry-After (1..60 s)" '^([1-9]|[1-5][0-9]|60)$' "$(ar_header Retry-After)"
-check "the refused key stays unused, no stock moved" "$KEYS5 $STOCK5" \
+check_match "with Retry-After (the hour the window was given)" '^3[0-9]{3}$' \
+	"$(ar_header Retry-After)"
+carol carol-7
+check_error "carol's 7th" 429 rate_limited
+check "refused attempts are not counted" 5 "$(ar_redis GET ar:srate:i:carol)"
+check "the refused keys stay unused, no stock moved" "$KEYS5 $STOCK5" \
 	"$(ar_redis --scan --pattern 'ar:k:*' | wc -l) $(ar_stock A)"
-ar_fcgi POST /orders "$ORDER_A" HTTP_X_USER=carol HTTP_IDEMPOTENCY_KEY=carol-3
-check "a replay is not counted: carol-3 still answers" "201 true" \
+ar_redis DEL ar:srate:i:carol >/dev/null
+carol carol-6
+check "carol-6 once her window is over: a new order, not a replay" "201 " \
 	"$AR_STATUS $(ar_header Idempotent-Replayed)"
+carol carol-3
+check "a replay still answers" "201 true" "$AR_STATUS $(ar_header Idempotent-Replayed)"
 ar_fcgi POST /orders "$ORDER_A" HTTP_X_USER=dave HTTP_IDEMPOTENCY_KEY=carol-6
 check "another client has its own budget" 201 "$AR_STATUS"
+# A submission that fails (a foreign key where the stream belongs) spends
+# no budget: the counter is written after everything that can fail.
+KB=$(ar_redis --scan --pattern 'ar:k:*' | wc -l)
+ar_redis RENAME ar:orders ar:orders.saved >/dev/null
+ar_redis SET ar:orders "not a stream" >/dev/null
+ar_fcgi POST /orders "$ORDER_A" HTTP_X_USER=erin HTTP_IDEMPOTENCY_KEY=erin-1
+check_error "ar:orders is a string" 500 internal_error
+check "the failed submission spent no budget, left the key unused" "0 $KB" \
+	"$(ar_redis EXISTS ar:srate:i:erin) $(ar_redis --scan --pattern 'ar:k:*' | wc -l)"
+ar_redis RENAME ar:orders.saved ar:orders >/dev/null
+ar_fcgi POST /orders "$ORDER_A" HTTP_X_USER=erin HTTP_IDEMPOTENCY_KEY=erin-1
+check "then erin-1 orders" "201 1" "$AR_STATUS $(ar_redis GET ar:srate:i:erin)"
 ar_fcgi GET /metrics ''
-check "/metrics counts the refused submission" 1 \
+check "/metrics counts the refused submissions" 2 \
 	"$(ar_metric 'antireplay_submissions_total{outcome="rate_limited"}')"
 check "token_rate's counter is apart" 0 "$(ar_metric antireplay_rate_limited_total)"
 
