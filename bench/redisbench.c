@@ -9,6 +9,8 @@
  *        orders  submit_order for N fresh tokens (HSET into the window first,
  *                pipelined, not timed), LINES lines of qty 1 on SKU-1..
  *        replay  submit_order N times with one used token
+ *        client  submit_order for N fresh keys the client made (keys =
+ *                client: no issue window to look in, the outcome under k:)
  * DEPTH  commands in flight: 1 gives the round trip of one call (p50/p99),
  *        32 keeps Redis busy (calls/s = what one Redis core can do).
  *
@@ -150,7 +152,8 @@ static void build_issue(struct call *c, const char *tok)
 	push(c, skew);
 }
 
-static void build_submit(struct call *c, const char *tok, const char *order_id, int lines)
+static void build_submit(struct call *c, const char *tok, const char *order_id, int lines,
+                         int client)
 {
 	static char nkeys[8];
 	size_t off;
@@ -160,11 +163,20 @@ static void build_submit(struct call *c, const char *tok, const char *order_id, 
 	push(c, sha_submit);
 	long long now = window_now();
 
-	/* keys = issued: the token's outcome key twice (lua/submit_order.lua). */
-	snprintf(nkeys, sizeof nkeys, "%d", 6 + WINDOWS + lines);
+	/* keys = issued: the token's outcome key twice, the windows; keys =
+	 * client with a key that is no UUID: its k: name twice, no window
+	 * (lua/submit_order.lua). */
+	int windows = client ? 0 : WINDOWS;
+	snprintf(nkeys, sizeof nkeys, "%d", 6 + windows + lines);
 	push(c, nkeys);
-	token_field(c->field, sizeof c->field, tok);
-	snprintf(c->keys[0], sizeof c->keys[0], "ar:t:%s", c->field);
+	if (client) {
+		/* 43 characters, as idem_key_name's base64url of a SHA-256. */
+		snprintf(c->keys[0], sizeof c->keys[0], "ar:k:%.36s-client", tok);
+		c->field[0] = '\0';
+	} else {
+		token_field(c->field, sizeof c->field, tok);
+		snprintf(c->keys[0], sizeof c->keys[0], "ar:t:%s", c->field);
+	}
 	push(c, c->keys[0]);
 	push(c, c->keys[0]);
 	snprintf(c->keys[1], sizeof c->keys[1], "ar:order:%s", order_id);
@@ -172,7 +184,7 @@ static void build_submit(struct call *c, const char *tok, const char *order_id, 
 	push(c, "ar:orders");
 	push(c, "ar:metrics");
 	push(c, "ar:srate:a:127.0.0.1");
-	for (int k = 0; k < WINDOWS; k++) {
+	for (int k = 0; k < windows; k++) {
 		window_key(c->keys[6 + k], sizeof c->keys[6 + k],
 		           k == WINDOWS - 1 ? now + 1 : now - k);
 		push(c, c->keys[6 + k]);
@@ -202,14 +214,14 @@ static void build_submit(struct call *c, const char *tok, const char *order_id, 
 	snprintf(c->json + off, sizeof c->json - off,
 	         "],\"created_at\":\"2026-11-27T05:44:47.123Z\"}");
 	push(c, c->json);
-	snprintf(c->expire_at, sizeof c->expire_at, "%d", WINDOWS);
+	snprintf(c->expire_at, sizeof c->expire_at, "%d", windows);
 	push(c, c->expire_at); /* here: the number of window keys */
 	push(c, c->field);
 	snprintf(c->host_now, sizeof c->host_now, "%lld", (long long)time(NULL));
 	push(c, c->host_now);
 	push(c, skew);
-	push(c, "0"); /* keys = issued */
-	push(c, "0"); /* submit_rate: none */
+	push(c, client ? "1" : "0"); /* keys */
+	push(c, "0");                /* submit_rate: none */
 	for (int i = 0; i < lines; i++) {
 		snprintf(c->nums[i], sizeof c->nums[i], "1");
 		push(c, c->nums[i]);
@@ -231,7 +243,7 @@ static void check(redisReply *r, const char *mode)
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 6 ||
 	    r->element[0]->type != REDIS_REPLY_STRING)
 		die("submit_order", r);
-	if (strcmp(r->element[0]->str, strcmp(mode, "orders") == 0 ? "created" : "replayed") != 0) {
+	if (strcmp(r->element[0]->str, strcmp(mode, "replay") != 0 ? "created" : "replayed") != 0) {
 		fprintf(stderr, "redisbench: %s: result %s\n", mode, r->element[0]->str);
 		exit(1);
 	}
@@ -255,8 +267,9 @@ int main(int argc, char **argv)
 	redisReply *r;
 
 	if (argc < 6) {
-		fprintf(stderr,
-		        "usage: redisbench SOCK LUA_DIR tokens|orders|replay N DEPTH [LINES]\n");
+		fprintf(
+		    stderr,
+		    "usage: redisbench SOCK LUA_DIR tokens|orders|replay|client N DEPTH [LINES]\n");
 		return 2;
 	}
 	mode = argv[3];
@@ -301,11 +314,11 @@ int main(int argc, char **argv)
 		r = redisCommand(ctx, "HSET %s %s %lld", key, field, expires_ms);
 		freeReplyObject(r);
 		token(oid, "0rder000", 0);
-		build_submit(c, tok, oid, (int)lines);
+		build_submit(c, tok, oid, (int)lines, 0);
 		r = redisCommandArgv(ctx, c->argc, c->argv, c->len);
 		check(r, "orders");
 		freeReplyObject(r);
-	} else if (strcmp(mode, "tokens") != 0) {
+	} else if (strcmp(mode, "tokens") != 0 && strcmp(mode, "client") != 0) {
 		fprintf(stderr, "redisbench: unknown mode %s\n", mode);
 		return 2;
 	}
@@ -321,10 +334,10 @@ int main(int argc, char **argv)
 			if (strcmp(mode, "tokens") == 0) {
 				token(tok, tag, k + 0x100000000UL);
 				build_issue(c, tok);
-			} else if (strcmp(mode, "orders") == 0) {
+			} else if (strcmp(mode, "orders") == 0 || strcmp(mode, "client") == 0) {
 				token(tok, tag, k);
 				token(oid, tag, k + 0x200000000UL);
-				build_submit(c, tok, oid, (int)lines);
+				build_submit(c, tok, oid, (int)lines, mode[0] == 'c');
 			} /* replay: c already holds the call */
 			redisAppendCommandArgv(ctx, c->argc, c->argv, c->len);
 		}
