@@ -1,4 +1,4 @@
-/* token: UUID syntax, the Idempotency-Key header forms, generation. */
+/* token: UUID syntax, generation, the Redis name. */
 #include "token.h"
 
 #include <string.h>
@@ -39,30 +39,6 @@ enum token_status token_parse(const char *s, size_t len, char out[TOKEN_LEN + 1]
 		out[i] = (s[i] >= 'A' && s[i] <= 'F') ? (char)(s[i] - 'A' + 'a') : s[i];
 	out[TOKEN_LEN] = '\0';
 	return TOKEN_OK;
-}
-
-static int is_ows(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-enum token_status token_from_header(const char *value, char out[TOKEN_LEN + 1])
-{
-	if (!value)
-		return TOKEN_ABSENT;
-	const char *start = value, *end = value + strlen(value);
-	while (start < end && is_ows(*start))
-		start++;
-	while (end > start && is_ows(end[-1]))
-		end--;
-	if (start == end)
-		return TOKEN_ABSENT;
-	/* The structured-field form of the IETF draft: a quoted string. */
-	if (end - start >= 2 && *start == '"' && end[-1] == '"') {
-		start++;
-		end--;
-	}
-	return token_parse(start, (size_t)(end - start), out);
 }
 
 /* libuuid, as the contract asks. It costs: util-linux 2.38 reseeds libc's

@@ -1,5 +1,6 @@
 /* token: syntax of anti-replay tokens (36-character UUIDs, any case, kept
- * lowercase) and of the Idempotency-Key header, and their generation. */
+ * lowercase), their generation and their Redis name. The Idempotency-Key
+ * header, in every form, is idem_key's. */
 #ifndef AR_TOKEN_H
 #define AR_TOKEN_H
 
@@ -15,12 +16,6 @@ int token_is_valid(const char *s, size_t len);
 /* Checks s[0..len) and writes it lowercased to out. TOKEN_OK or
  * TOKEN_MALFORMED (len 0 counts as malformed here). */
 enum token_status token_parse(const char *s, size_t len, char out[TOKEN_LEN + 1]);
-
-/* Parses one Idempotency-Key header value: NULL or "" is TOKEN_ABSENT; a
- * bare or double-quoted UUID is TOKEN_OK; anything else (a comma, spaces
- * inside, a second value) is TOKEN_MALFORMED. Surrounding spaces and tabs
- * are ignored. */
-enum token_status token_from_header(const char *value, char out[TOKEN_LEN + 1]);
 
 /* A fresh random (version 4) UUID, lowercase, from libuuid's
  * uuid_generate_random (the kernel's CSPRNG through getrandom). */
