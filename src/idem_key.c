@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "sha256.h"
+#include "util.h"
 
 /* A character of the bare form: visible ASCII but ',' and '"'. */
 static int is_bare_char(unsigned char c)
@@ -95,32 +96,18 @@ enum token_status idem_key_from_header(const char *value, int allow_client, stru
 	return idem_key_from_text(start, (size_t)(end - start), allow_client, out);
 }
 
+_Static_assert(IDEM_KEY_NAME_LEN == UTIL_BASE64URL_LEN(SHA256_LEN), "a SHA-256 is 32 bytes");
+
 void idem_key_name(const char *identity, const struct idem_key *key,
                    char out[IDEM_KEY_NAME_LEN + 1])
 {
-	static const char b64url[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 	unsigned char d[SHA256_LEN];
 	struct sha256 h;
-	size_t o = 0;
 
 	/* The identity ends at its NUL: no key can be another identity's. */
 	sha256_init(&h);
 	sha256_update(&h, identity, strlen(identity) + 1);
 	sha256_update(&h, key->text, key->len);
 	sha256_final(&h, d);
-	/* 32 bytes: 10 groups of 3 (40 characters), then 2 bytes (3 more). */
-	for (size_t i = 0; i < 30; i += 3) {
-		unsigned long v =
-		    (unsigned long)d[i] << 16 | (unsigned long)d[i + 1] << 8 | d[i + 2];
-		out[o++] = b64url[v >> 18];
-		out[o++] = b64url[(v >> 12) & 63];
-		out[o++] = b64url[(v >> 6) & 63];
-		out[o++] = b64url[v & 63];
-	}
-	unsigned long v = (unsigned long)d[30] << 8 | d[31];
-	out[o++] = b64url[v >> 10];
-	out[o++] = b64url[(v >> 4) & 63];
-	out[o++] = b64url[(v << 2) & 63];
-	out[o] = '\0';
+	util_base64url(d, sizeof d, out);
 }

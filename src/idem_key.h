@@ -36,7 +36,7 @@ enum token_status idem_key_from_text(const char *s, size_t len, int allow_client
 /* The name of a client's key in Redis: SHA-256 of the identity it is
  * bound to and the key, in unpadded base64url. Fixed length whatever the
  * key, and a key of one identity cannot name another's. */
-#define IDEM_KEY_NAME_LEN 43
+#define IDEM_KEY_NAME_LEN 43 /* UTIL_BASE64URL_LEN(32) */
 void idem_key_name(const char *identity, const struct idem_key *key,
                    char out[IDEM_KEY_NAME_LEN + 1]);
 

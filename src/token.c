@@ -5,6 +5,8 @@
 
 #include <uuid/uuid.h>
 
+#include "util.h"
+
 static int is_hex(char c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
@@ -52,12 +54,11 @@ void token_generate(char out[TOKEN_LEN + 1])
 	uuid_unparse_lower(u, out);
 }
 
+_Static_assert(TOKEN_KEY_LEN == UTIL_BASE64URL_LEN(16), "a token is 16 bytes");
+
 void token_key_name(const char *token, char out[TOKEN_KEY_LEN + 1])
 {
-	static const char b64url[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 	unsigned char u[16];
-	size_t o = 0;
 
 	/* The token is valid: 32 hex digits and 4 dashes. (uuid_parse would
 	 * call strtoul ten times: a tenth of POST /tokens' instructions.) */
@@ -66,15 +67,5 @@ void token_key_name(const char *token, char out[TOKEN_KEY_LEN + 1])
 			i++;
 		u[b] = (unsigned char)(hex_value(token[i]) << 4 | hex_value(token[i + 1]));
 	}
-	/* 16 bytes = 5 groups of 3 (20 characters) and one byte (2 more). */
-	for (size_t i = 0; i < 15; i += 3) {
-		unsigned v = (unsigned)u[i] << 16 | (unsigned)u[i + 1] << 8 | u[i + 2];
-		out[o++] = b64url[v >> 18];
-		out[o++] = b64url[(v >> 12) & 63];
-		out[o++] = b64url[(v >> 6) & 63];
-		out[o++] = b64url[v & 63];
-	}
-	out[o++] = b64url[u[15] >> 2];
-	out[o++] = b64url[(u[15] & 3) << 4];
-	out[o] = '\0';
+	util_base64url(u, sizeof u, out);
 }

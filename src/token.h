@@ -26,7 +26,7 @@ void token_generate(char out[TOKEN_LEN + 1]);
  * used, the end of its own key (README, Redis key layout). Shorter than the
  * 36-character text: a field of Redis's 32-byte allocation class. token
  * must be valid (token_parse). */
-#define TOKEN_KEY_LEN 22
+#define TOKEN_KEY_LEN 22 /* UTIL_BASE64URL_LEN(16) */
 void token_key_name(const char *token, char out[TOKEN_KEY_LEN + 1]);
 
 #endif

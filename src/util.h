@@ -34,4 +34,10 @@ void util_format_rfc3339_ms(const struct timespec *ts, char out[UTIL_RFC3339_LEN
 /* Monotonic milliseconds, for durations. */
 double util_now_ms(void);
 
+/* in[0..n) in unpadded base64url (RFC 4648 section 5) into out, which
+ * holds UTIL_BASE64URL_LEN(n) + 1 bytes; NUL-terminated. The Redis names
+ * of tokens and client keys. */
+#define UTIL_BASE64URL_LEN(n) (((n)*4 + 2) / 3)
+void util_base64url(const unsigned char *in, size_t n, char *out);
+
 #endif

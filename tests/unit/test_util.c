@@ -223,9 +223,31 @@ static void test_xstrndup_shorter_string(void **state)
 	free(s);
 }
 
+/* RFC 4648's vectors (section 10), unpadded, and the two characters only
+ * the URL alphabet has. */
+static void test_base64url(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+	    {"", ""},           {"f", "Zg"},          {"fo", "Zm8"},          {"foo", "Zm9v"},
+	    {"foob", "Zm9vYg"}, {"fooba", "Zm9vYmE"}, {"foobar", "Zm9vYmFy"}, {"\xfb\xff", "-_8"}};
+	char out[16];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		size_t n = strlen(cases[i].in);
+		memset(out, 'x', sizeof out);
+		util_base64url((const unsigned char *)cases[i].in, n, out);
+		assert_string_equal(out, cases[i].out);
+		assert_int_equal(strlen(out), UTIL_BASE64URL_LEN(n));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_base64url),
 	    cmocka_unit_test(test_parse_long_in_range),
 	    cmocka_unit_test(test_parse_long_bounds),
 	    cmocka_unit_test(test_parse_long_overflow),
