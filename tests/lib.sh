@@ -58,6 +58,11 @@
 #                               each worker runs under $AR_APP_WRAPPER if set
 #                               (e.g. "valgrind --error-exitcode=99 ..."); returns
 #                               once every worker waits in accept()
+#   ar_start_app_tcp [N] [PORT] the same on 127.0.0.1:PORT (a free port when
+#                               none is given: Apache's mod_authnz_fcgi takes
+#                               no unix socket); sets AR_APP_PORT, and
+#                               AR_APP_SOCK to 127.0.0.1:PORT (cgi-fcgi's
+#                               -connect takes either)
 #   ar_wait_accepting PID...    until each PID waits in accept() or is gone
 #   ar_stop_app
 # Requests through cgi-fcgi, straight to $AR_APP_SOCK:
@@ -411,10 +416,47 @@ ar_start_app() {
 	AR_APP_SOCK=$AR_TMP/app.sock
 	rm -f "$AR_APP_SOCK"
 	: >"$AR_TMP/app.log"
-	"$SPAWN_FCGI" -s "$AR_APP_SOCK" -M 0666 -F "$n" -P "$AR_TMP/app.pid" \
-		-- /bin/sh -c "exec ${AR_APP_WRAPPER:-} '$ANTIREPLAY_BIN' -c '$AR_TMP/antireplay.conf' 2>>'$AR_TMP/app.log'" \
-		>/dev/null || { echo "# spawn-fcgi failed"; cat "$AR_TMP/app.log"; exit 1; }
+	ar_spawn_app "$n" -s "$AR_APP_SOCK" -M 0666 || { echo "# spawn-fcgi failed"; cat "$AR_TMP/app.log"; exit 1; }
 	ar_wait_socket "$AR_APP_SOCK" || { echo "# app socket missing"; exit 1; }
+	ar_app_started
+}
+
+# ar_start_app_tcp [N] [PORT]: N workers (default 4) under spawn-fcgi -F on
+# 127.0.0.1:PORT; without PORT, the first free one of at most 20 derived
+# from the PID (spawn-fcgi binds the socket itself, and fails when the port
+# is taken).
+ar_start_app_tcp() {
+	n=${1:-4}
+	: >"$AR_TMP/app.log"
+	at_try=0
+	while [ $at_try -lt 20 ]; do
+		AR_APP_PORT=${2:-$((20000 + ($$ * 31 + at_try * 997 + 500) % 30000))}
+		at_try=$((at_try + 1))
+		if ar_spawn_app "$n" -a 127.0.0.1 -p "$AR_APP_PORT" 2>"$AR_TMP/spawn.err"; then
+			AR_APP_SOCK=127.0.0.1:$AR_APP_PORT
+			ar_app_started
+			return 0
+		fi
+		[ -z "${2:-}" ] && grep -q 'Address already in use' "$AR_TMP/spawn.err" || break
+	done
+	echo "# spawn-fcgi on 127.0.0.1 failed:"
+	sed 's/^/#   /' "$AR_TMP/spawn.err" "$AR_TMP/app.log"
+	exit 1
+}
+
+# ar_spawn_app N SPAWN-FCGI-ARGS...: spawn-fcgi -F N with the args that say
+# where to listen; the workers' PIDs go to $AR_TMP/app.pid.
+ar_spawn_app() {
+	sa_n=$1
+	shift
+	"$SPAWN_FCGI" "$@" -F "$sa_n" -P "$AR_TMP/app.pid" \
+		-- /bin/sh -c "exec ${AR_APP_WRAPPER:-} '$ANTIREPLAY_BIN' -c '$AR_TMP/antireplay.conf' 2>>'$AR_TMP/app.log'" \
+		>/dev/null
+}
+
+# ar_app_started: the workers spawn-fcgi wrote to app.pid are tracked, and
+# each waits in accept().
+ar_app_started() {
 	# spawn-fcgi -P writes one child PID a line; the shell execs the app,
 	# so these are the workers' PIDs.
 	AR_APP_PIDS=$(tr '\n' ' ' <"$AR_TMP/app.pid")
