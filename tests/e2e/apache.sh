@@ -19,6 +19,10 @@
 #                      htdocs/, run/ for the pid, locks and mod_fcgid's
 #                      sockets, all inside $AR_TMP)
 #   ar_stop_apache     SIGTERM, wait; then any app process mod_fcgid left
+#   AR_APACHE_SERVER_EXTRA  optional, set before ar_start_apache: a file
+#                      included at server level, before the virtual host
+#                      (directives Apache refuses inside one, e.g.
+#                      AuthnzFcgiDefineProvider)
 #   ar_apache_children PIDs of the app processes mod_fcgid started (those
 #                      running with $AR_TMP/antireplay.conf, below Apache)
 #
@@ -117,6 +121,7 @@ MaxSpareThreads 64
 <Directory $AR_APACHE_DIR/htdocs>
     Require all granted
 </Directory>
+${AR_APACHE_SERVER_EXTRA:+Include $AR_APACHE_SERVER_EXTRA}
 <VirtualHost 127.0.0.1:$ap_port>
     ServerName 127.0.0.1
     Include $ap_snippet

@@ -9,6 +9,12 @@
 #                               $AR_APP_SOCK; sets AR_URL, AR_NGINX_PORT,
 #                               AR_NGINX_PID, AR_NGINX_DIR
 #   ar_stop_nginx
+# Optional, set before ar_start_nginx:
+#   AR_NGINX_HTTP_EXTRA   a file included in the http { } block (e.g. a
+#                         log_format the snippets use)
+#   AR_NGINX_EXTRA        a file included in the server { } block after the
+#                         antireplay snippet (e.g. conf/nginx/antireplay-gate.conf
+#                         filled in by ar_snippet)
 
 : "${NGINX:=$(command -v nginx || command -v /usr/sbin/nginx || true)}"
 
@@ -58,6 +64,7 @@ events {
 }
 http {
     access_log $AR_NGINX_DIR/access.log;
+${AR_NGINX_HTTP_EXTRA:+    include $AR_NGINX_HTTP_EXTRA;}
     client_body_temp_path $AR_NGINX_DIR/tmp/body;
     fastcgi_temp_path $AR_NGINX_DIR/tmp/fastcgi;
     proxy_temp_path $AR_NGINX_DIR/tmp/proxy;
@@ -71,6 +78,7 @@ http {
             return 200 "$2";
         }
         include $AR_NGINX_DIR/antireplay.conf;
+${AR_NGINX_EXTRA:+        include $AR_NGINX_EXTRA;}
     }
 }
 NGXEOF

@@ -16,6 +16,10 @@
 #                      $AR_TMP/www/shop and makes $AR_TMP/data, writable by
 #                      the pool's user (for the SQLite file)
 #   ar_php_ping        the pool answers /.php-ping through cgi-fcgi
+#   ar_php_paths       sets AR_PHP_DIR and AR_PHP_SOCK (done by
+#                      ar_start_php; call it first to put the socket path
+#                      into a front's snippet)
+#   $PHP_CLI           the php command (tests read the SQLite file with it)
 #
 # As root the pool runs as nobody, like Debian's www-data; as any other user
 # php-fpm keeps running as that user. The socket is mode 0666 in a 0755
@@ -23,6 +27,12 @@
 
 : "${PHP_FPM:=$(command -v php-fpm8.2 || command -v php-fpm ||
 	command -v /usr/sbin/php-fpm8.2 || command -v /usr/sbin/php-fpm || true)}"
+: "${PHP_CLI:=$(command -v php || true)}"
+
+ar_php_paths() {
+	AR_PHP_DIR=$AR_TMP/php
+	AR_PHP_SOCK=$AR_PHP_DIR/php.sock
+}
 
 ar_php_user() {
 	if [ "$(id -u)" -eq 0 ]; then echo nobody; else id -un; fi
@@ -54,8 +64,7 @@ ar_php_ping() {
 
 ar_start_php() {
 	ar_require "$PHP_FPM" "$CGI_FCGI"
-	AR_PHP_DIR=$AR_TMP/php
-	AR_PHP_SOCK=$AR_PHP_DIR/php.sock
+	ar_php_paths
 	mkdir -p "$AR_PHP_DIR"
 	chmod 755 "$AR_PHP_DIR"
 	ph_owner=""
