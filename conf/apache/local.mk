@@ -5,4 +5,6 @@
 examplesapachedir = $(docdir)/examples/apache
 dist_examplesapache_DATA = \
 	conf/apache/antireplay-proxy-fcgi.conf \
-	conf/apache/antireplay-fcgid.conf
+	conf/apache/antireplay-fcgid.conf \
+	conf/apache/antireplay-gate.conf \
+	conf/apache/antireplay-gate-provider.conf

@@ -4,4 +4,5 @@
 exampleslighttpddir = $(docdir)/examples/lighttpd
 dist_exampleslighttpd_DATA = \
 	conf/lighttpd/antireplay-socket.conf \
-	conf/lighttpd/antireplay-binpath.conf
+	conf/lighttpd/antireplay-binpath.conf \
+	conf/lighttpd/antireplay-gate.conf
