@@ -43,6 +43,7 @@ gate_start_redis() {
 
 # gate_rows [KEY]: how many rows checkout.php stored (for KEY).
 gate_rows() {
+	# shellcheck disable=SC2016 # PHP's variables, not the shell's
 	"$PHP_CLI" -r '
 		$db = new PDO($argv[1]);
 		$q = $db->query("SELECT name FROM sqlite_master WHERE name = \"orders\"");
@@ -206,6 +207,7 @@ ar_gate_scenario() {
 
 	# The gate's counters, through the app's own route.
 	ar_http_front GET /api/metrics
+	# shellcheck disable=SC2034 # ar_metric reads it
 	AR_BODY=$H_BODY
 	for gm in allowed:4 duplicate:32 token_reused:2 invalid_token:2 missing_token:1 \
 		malformed_token:1; do
