@@ -94,6 +94,12 @@ if not state and client_outcome_key ~= outcome_key then
   state = redis.call('GET', client_outcome_key)
   state_key = client_outcome_key
 end
+if state and string.sub(state, 1, 1) == 'g' then
+  -- Used at the gate (gate.lua) to let another request through: never an
+  -- order's key too, whatever duplicate_mode says.
+  local owner = cmsgpack.unpack(string.sub(state, 2))
+  return answer(owner == identity and 'token_reused' or 'invalid_token', '', '', '', '', 0)
+end
 if state then
   if string.sub(state, 1, 1) ~= 'o' then
     return redis.error_reply('ERR ' .. state_key .. ' does not hold a recorded outcome')

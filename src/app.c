@@ -23,6 +23,11 @@ void app_handle(struct ar_app *app, const struct ar_request *req, struct ar_resp
 	enum router_status rs = ROUTER_NOT_FOUND;
 
 	*route_name = "-";
+	if (request_is_gate(req)) {
+		*route_name = "gate";
+		handle_gate(app, req, resp);
+		return;
+	}
 	memset(&m, 0, sizeof m);
 	if (router_route_path(app->config->base_path, request_param(req, "REQUEST_URI"),
 	                      request_param(req, "SCRIPT_NAME"), request_param(req, "PATH_INFO"),
@@ -44,6 +49,17 @@ void app_handle(struct ar_app *app, const struct ar_request *req, struct ar_resp
 	handlers[m.route].fn(app, req, &m, resp);
 	if (m.method == METHOD_HEAD)
 		resp->omit_body = 1;
+}
+
+int app_check_key_scope(const struct idem_key *key, const char *identity, struct ar_response *resp)
+{
+	/* Without an identity every such client would share one key space and
+	 * could replay another's order. Issued tokens carry their own binding. */
+	if (key->is_token || identity[0] != '\0')
+		return 0;
+	response_error_msg(resp, ERR_INVALID_IDENTITY,
+	                   "a key the client makes needs an identity (bind); none was sent", NULL);
+	return -1;
 }
 
 void app_store_failed(struct ar_response *resp, enum store_status status)

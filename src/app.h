@@ -4,6 +4,7 @@
 #define AR_APP_H
 
 #include "config.h"
+#include "idem_key.h"
 #include "request.h"
 #include "response.h"
 #include "router.h"
@@ -23,6 +24,10 @@ void app_handle(struct ar_app *app, const struct ar_request *req, struct ar_resp
  * is down, slow, full or restarting; 500 for a reply we did not expect. */
 void app_store_failed(struct ar_response *resp, enum store_status status);
 
+/* A key the client made is scoped by the identity: without one, answers
+ * invalid_identity and returns -1. */
+int app_check_key_scope(const struct idem_key *key, const char *identity, struct ar_response *resp);
+
 /* The handlers, one file per resource. m->arg holds the path argument. */
 void handle_tokens(struct ar_app *app, const struct ar_request *req, const struct ar_route_match *m,
                    struct ar_response *resp);
@@ -36,5 +41,8 @@ void handle_health(struct ar_app *app, const struct ar_request *req, const struc
                    struct ar_response *resp);
 void handle_metrics(struct ar_app *app, const struct ar_request *req,
                     const struct ar_route_match *m, struct ar_response *resp);
+
+/* A gate request (request_is_gate), wherever its URL points: handler_gate.c. */
+void handle_gate(struct ar_app *app, const struct ar_request *req, struct ar_response *resp);
 
 #endif

@@ -14,7 +14,7 @@
 
 #define ADMIN_TOKEN_MIN 16
 /* Location is base_path + "/orders/" + a UUID, in a header value of
- * RESPONSE_HEADER_VALUE_MAX (192) bytes. */
+ * RESPONSE_HEADER_VALUE_MAX (320) bytes. */
 #define BASE_PATH_MAX 128
 /* sizeof(((struct sockaddr_un *)0)->sun_path) - 1 on Linux */
 #define UNIX_PATH_MAX 107

@@ -9,11 +9,13 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <fastcgi.h>
 #include <fcgiapp.h>
 
 #include "util.h"
 
-#define HEAD_MAX 2048
+/* Status and RESPONSE_MAX_HEADERS headers of RESPONSE_HEADER_VALUE_MAX. */
+#define HEAD_MAX 4096
 
 struct fcgi_conn {
 	FCGX_Request req;
@@ -106,10 +108,14 @@ void fcgi_io_read_request(struct fcgi_conn *c, struct ar_request *req)
 	long declared = declared_length(FCGX_GetParam("CONTENT_LENGTH", c->req.envp));
 	size_t got = 0;
 
+	req->role = c->req.role == FCGI_AUTHORIZER ? ROLE_AUTHORIZER : ROLE_RESPONDER;
 	req->env = c->req.envp;
 	req->body = c->body;
 	req->body_len = 0;
 	req->body_state = BODY_OK;
+	c->body[0] = '\0';
+	if (request_is_gate(req))
+		return; /* never waits for a body (request.h) */
 	if (declared == -2) {
 		req->body_state = BODY_INCOMPLETE;
 		return;

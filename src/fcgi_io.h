@@ -24,8 +24,9 @@ void fcgi_io_free(struct fcgi_conn *c);
  * SIGUSR1 seen) or a listening-socket error. */
 int fcgi_io_accept(struct fcgi_conn *c);
 
-/* Fills req from the accepted request: params, then the body (read to EOF,
- * at most max_body bytes; CONTENT_LENGTH over max_body is not read at all).
+/* Fills req from the accepted request: its role, params, then the body
+ * (read to EOF, at most max_body bytes; CONTENT_LENGTH over max_body is
+ * not read at all; a gate request's is not read: request_is_gate).
  * req's pointers live until fcgi_io_finish. */
 void fcgi_io_read_request(struct fcgi_conn *c, struct ar_request *req);
 

@@ -86,6 +86,11 @@ void handle_metrics(struct ar_app *app, const struct ar_request *req,
 	for (int i = 0; i < SUBMIT_RESULT_COUNT; i++)
 		put_sample(&text, "antireplay_submissions_total", "outcome",
 		           store_submit_result_name((enum submit_result)i), c.submissions[i]);
+	put_header(&text, "antireplay_gate_total", "counter",
+	           "Gate requests (a front asking whether a request may run) by outcome.");
+	for (int i = 0; i < GATE_RESULT_COUNT; i++)
+		put_sample(&text, "antireplay_gate_total", "outcome",
+		           store_gate_result_name((enum gate_result)i), c.gate[i]);
 	put_groups(&text, groups, n_groups);
 	char *body = strbuf_detach(&text, &len);
 	response_set_body(resp, 200, "text/plain; version=0.0.4", body, len);

@@ -42,15 +42,8 @@ static int pick_key(const struct ar_app *app, const struct ar_request *req,
                     const struct order_input *in, struct idem_key *out, struct ar_response *resp)
 {
 	int client_keys = app->config->keys == KEYS_CLIENT;
-	size_t headers = request_param_count(req, "HTTP_IDEMPOTENCY_KEY");
-	enum token_status ts = TOKEN_ABSENT;
+	enum token_status ts = idem_key_from_request(req, client_keys, out);
 
-	/* nginx passes a repeated header twice; Apache/lighttpd join with ", ". */
-	if (headers > 1)
-		ts = TOKEN_MALFORMED;
-	else if (headers == 1)
-		ts = idem_key_from_header(request_param(req, "HTTP_IDEMPOTENCY_KEY"), client_keys,
-		                          out);
 	if (ts == TOKEN_ABSENT) {
 		ts = in->body_token;
 		if (ts == TOKEN_OK) {
@@ -174,7 +167,7 @@ static int read_order(const struct ar_request *req, struct order_input *in,
 static void submit(struct ar_app *app, const struct ar_request *req, struct order_input *in,
                    struct ar_response *resp)
 {
-	char order_id[TOKEN_LEN + 1], identity[IDENTITY_MAX + 1], client[IDENTITY_MAX + 64];
+	char order_id[TOKEN_LEN + 1], identity[IDENTITY_MAX + 1], client[IDENTITY_CLIENT_MAX];
 	char created_at[UTIL_RFC3339_LEN + 1], shown[LOG_TOKEN_SHOWN + 4];
 	struct idem_key key;
 	struct store_submit_result res;
@@ -186,21 +179,12 @@ static void submit(struct ar_app *app, const struct ar_request *req, struct orde
 		response_error_msg(resp, ERR_INVALID_ORDER, in->why, NULL);
 		return;
 	}
-	if (identity_extract(app->config, req, identity) < 0 ||
-	    identity_client_key(identity, request_param(req, "REMOTE_ADDR"), client,
-	                        sizeof client) < 0) {
+	if (identity_of_request(app->config, req, identity, client) < 0) {
 		response_error(resp, ERR_INVALID_IDENTITY, NULL);
 		return;
 	}
-	/* A key the client made is scoped by the identity: without one, every
-	 * such client would share one key space and could replay another's
-	 * order. Issued tokens carry their own binding. */
-	if (!key.is_token && identity[0] == '\0') {
-		response_error_msg(resp, ERR_INVALID_IDENTITY,
-		                   "a key the client makes needs an identity (bind); none was sent",
-		                   NULL);
+	if (app_check_key_scope(&key, identity, resp) < 0)
 		return;
-	}
 	/* A fresh id for every order, so a client key used again after it
 	 * expired never names an earlier order. */
 	token_generate(order_id);

@@ -10,14 +10,12 @@
 void handle_tokens(struct ar_app *app, const struct ar_request *req, const struct ar_route_match *m,
                    struct ar_response *resp)
 {
-	char identity[IDENTITY_MAX + 1], client[IDENTITY_MAX + 64], token[TOKEN_LEN + 1];
+	char identity[IDENTITY_MAX + 1], client[IDENTITY_CLIENT_MAX], token[TOKEN_LEN + 1];
 	char shown[LOG_TOKEN_SHOWN + 4];
 	long retry_after = 0;
 
 	(void)m;
-	if (identity_extract(app->config, req, identity) < 0 ||
-	    identity_client_key(identity, request_param(req, "REMOTE_ADDR"), client,
-	                        sizeof client) < 0) {
+	if (identity_of_request(app->config, req, identity, client) < 0) {
 		response_error(resp, ERR_INVALID_IDENTITY, NULL);
 		return;
 	}

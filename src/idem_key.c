@@ -111,3 +111,13 @@ void idem_key_name(const char *identity, const struct idem_key *key,
 	sha256_final(&h, d);
 	util_base64url(d, sizeof d, out);
 }
+
+enum token_status idem_key_from_request(const struct ar_request *req, int allow_client,
+                                        struct idem_key *out)
+{
+	/* nginx passes a repeated header twice; Apache/lighttpd join with ", ",
+	 * which no key holds. */
+	if (request_param_count(req, "HTTP_IDEMPOTENCY_KEY") > 1)
+		return TOKEN_MALFORMED;
+	return idem_key_from_header(request_param(req, "HTTP_IDEMPOTENCY_KEY"), allow_client, out);
+}

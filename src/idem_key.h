@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 
+#include "request.h"
 #include "token.h"
 
 #define IDEM_KEY_MAX 255
@@ -27,6 +28,11 @@ struct idem_key {
  * with is_token. Any other valid key: TOKEN_OK when allow_client, else
  * TOKEN_MALFORMED, as is anything that is not a key. */
 enum token_status idem_key_from_header(const char *value, int allow_client, struct idem_key *out);
+
+/* The request's Idempotency-Key header as idem_key_from_header reads it;
+ * a header sent twice (nginx passes each) is TOKEN_MALFORMED. */
+enum token_status idem_key_from_request(const struct ar_request *req, int allow_client,
+                                        struct idem_key *out);
 
 /* The same for a key given as it is (the body's token field: the bare
  * form only); len 0 is TOKEN_MALFORMED. */

@@ -123,3 +123,12 @@ int identity_client_key(const char *identity, const char *remote_addr, char *out
 	                    : snprintf(out, outlen, "a:%s", remote_addr ? remote_addr : "-");
 	return (n < 0 || (size_t)n >= outlen) ? -1 : 0;
 }
+
+int identity_of_request(const struct ar_config *cfg, const struct ar_request *req,
+                        char identity[IDENTITY_MAX + 1], char client[IDENTITY_CLIENT_MAX])
+{
+	if (identity_extract(cfg, req, identity) < 0)
+		return -1;
+	return identity_client_key(identity, request_param(req, "REMOTE_ADDR"), client,
+	                           IDENTITY_CLIENT_MAX);
+}

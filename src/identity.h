@@ -26,4 +26,12 @@ int identity_cookie_value(const char *cookie_header, const char *name, char *out
  * the identity is empty. Returns 0, or -1 if it does not fit. */
 int identity_client_key(const char *identity, const char *remote_addr, char *out, size_t outlen);
 
+/* Room for identity_client_key's out. */
+#define IDENTITY_CLIENT_MAX (IDENTITY_MAX + 64)
+
+/* Both for req: its identity and its rate-limit client. Returns 0, or -1
+ * when either fails (the request is answered invalid_identity). */
+int identity_of_request(const struct ar_config *cfg, const struct ar_request *req,
+                        char identity[IDENTITY_MAX + 1], char client[IDENTITY_CLIENT_MAX]);
+
 #endif

@@ -36,3 +36,13 @@ size_t request_param_count(const struct ar_request *req, const char *name)
 			n++;
 	return n;
 }
+
+int request_is_gate(const struct ar_request *req)
+{
+	const char *mark;
+
+	if (req->role == ROLE_AUTHORIZER)
+		return 1;
+	mark = request_param(req, "ANTIREPLAY_GATE");
+	return mark && strcmp(mark, "1") == 0;
+}

@@ -35,7 +35,9 @@ enum ar_error {
 };
 
 #define RESPONSE_MAX_HEADERS 6
-#define RESPONSE_HEADER_VALUE_MAX 192
+/* Room for the longest value we send: a client's key (IDEM_KEY_MAX, 255)
+ * to the gate's front, or an error body in a header for nginx. */
+#define RESPONSE_HEADER_VALUE_MAX 320
 
 struct ar_header {
 	const char *name; /* static string */

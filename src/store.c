@@ -7,10 +7,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "keyspace.h"
 #include "log.h"
-#include "redis_args.h"
-#include "redis_conn.h"
+#include "store_priv.h"
 #include "util.h"
 
 /* store_status is redis_status under the names the handlers use. */
@@ -29,8 +27,12 @@ _Static_assert(STORE_OK == (int)REDIS_STATUS_OK &&
 /* Its copied keys (6 + lines) and numbers (a few, and each quantity). */
 #define ARGS_BUF ((6 + ORDER_MAX_ITEMS) * KEYSPACE_KEY_MAX + (10 + ORDER_MAX_ITEMS) * 24)
 
-enum script_id { SCRIPT_ISSUE_TOKEN, SCRIPT_SUBMIT_ORDER, SCRIPT_COUNT };
-static const char *const script_names[SCRIPT_COUNT] = {"issue_token", "submit_order"};
+static const char *const script_names[STORE_SCRIPT_COUNT] = {
+    [STORE_SCRIPT_ISSUE_TOKEN] = "issue_token",
+    [STORE_SCRIPT_SUBMIT_ORDER] = "submit_order",
+    [STORE_SCRIPT_GATE] = "gate",
+    [STORE_SCRIPT_GATE_RELEASE] = "gate_release",
+};
 
 static const char *const result_names[SUBMIT_RESULT_COUNT] = {
     [SUBMIT_CREATED] = "created",
@@ -50,14 +52,6 @@ static const char *counter_name(int r)
 	return r == SUBMIT_RATE_LIMITED ? "submit_rate_limited" : result_names[r];
 }
 
-struct store {
-	const struct ar_config *cfg;
-	struct redis_conn *conn;
-	/* One command's arguments, reused: no per-request malloc. */
-	struct redis_args args;
-	struct token_windows windows;
-};
-
 const char *store_submit_result_name(enum submit_result r)
 {
 	return result_names[r];
@@ -68,7 +62,7 @@ struct store *store_new(const struct ar_config *cfg)
 	struct store *st = xcalloc(1, sizeof *st);
 
 	st->cfg = cfg;
-	st->conn = redis_conn_new(cfg, 0, script_names, SCRIPT_COUNT);
+	st->conn = redis_conn_new(cfg, 0, script_names, STORE_SCRIPT_COUNT);
 	redis_args_init(&st->args, MAX_ARGS, ARGS_BUF);
 	keyspace_windows_init(&st->windows);
 	return st;
@@ -88,9 +82,7 @@ enum store_status store_connect(struct store *st)
 	return (enum store_status)redis_conn_connect(st->conn);
 }
 
-/* Appends the key of kind and name; one that does not fit fails the
- * command (a key cut short could name another client's). */
-static void add_key(struct store *st, enum key_kind kind, const char *name)
+void store_add_key(struct store *st, enum key_kind kind, const char *name)
 {
 	char key[KEYSPACE_KEY_MAX];
 	size_t n = keyspace_key(key, st->cfg->key_prefix, kind, name);
@@ -100,8 +92,27 @@ static void add_key(struct store *st, enum key_kind kind, const char *name)
 	redis_args_add_copy(&st->args, key, n);
 }
 
-/* The windows of unused tokens to use now (rendered once a window). */
-static const struct token_windows *current_windows(struct store *st)
+void store_add_record_keys(struct store *st, const char *identity, const struct idem_key *key,
+                           int client_keys, char field[TOKEN_KEY_LEN + 1])
+{
+	char client_name[IDEM_KEY_NAME_LEN + 1] = "";
+
+	field[0] = '\0';
+	if (key->is_token)
+		token_key_name(key->text, field);
+	if (client_keys || !key->is_token)
+		idem_key_name(identity, key, client_name);
+	if (key->is_token)
+		store_add_key(st, KEY_TOKEN, field);
+	else
+		store_add_key(st, KEY_CLIENT_KEY, client_name);
+	if (client_keys)
+		store_add_key(st, KEY_CLIENT_KEY, client_name);
+	else
+		store_add_key(st, KEY_TOKEN, field);
+}
+
+const struct token_windows *store_windows_now(struct store *st)
 {
 	if (keyspace_windows_at(&st->windows, st->cfg->key_prefix, st->cfg->token_ttl,
 	                        (long long)time(NULL)) < 0)
@@ -109,9 +120,7 @@ static const struct token_windows *current_windows(struct store *st)
 	return &st->windows;
 }
 
-/* Runs the command in st->args; on STORE_OK *out holds a non-error reply
- * (the caller frees it). */
-static enum store_status run(struct store *st, const char *what, redisReply **out)
+enum store_status store_run(struct store *st, const char *what, redisReply **out)
 {
 	const struct redis_args *a = &st->args;
 
@@ -121,12 +130,12 @@ static enum store_status run(struct store *st, const char *what, redisReply **ou
 	return (enum store_status)redis_conn_run(st->conn, what, a->argc, a->argv, a->argvlen, out);
 }
 
-static enum store_status eval_script(struct store *st, int id, redisReply **out)
+enum store_status store_eval(struct store *st, enum store_script id, redisReply **out)
 {
 	return (enum store_status)redis_conn_eval(st->conn, id, &st->args, out);
 }
 
-static enum store_status unexpected(struct store *st, const char *what, redisReply *r)
+enum store_status store_unexpected(struct store *st, const char *what, redisReply *r)
 {
 	return (enum store_status)redis_conn_unexpected(st->conn, what, r);
 }
@@ -136,11 +145,11 @@ enum store_status store_ping(struct store *st)
 	redisReply *r;
 	redis_args_start_command(&st->args);
 	redis_args_add_str(&st->args, "PING");
-	enum store_status s = run(st, "PING", &r);
+	enum store_status s = store_run(st, "PING", &r);
 	if (s != STORE_OK)
 		return s;
 	if (r->type != REDIS_REPLY_STATUS)
-		return unexpected(st, "PING", r);
+		return store_unexpected(st, "PING", r);
 	freeReplyObject(r);
 	return STORE_OK;
 }
@@ -155,12 +164,12 @@ enum store_status store_issue_token(struct store *st, const char *token, const c
 	char field[TOKEN_KEY_LEN + 1];
 
 	redis_args_start_script(a);
-	const struct token_windows *tw = current_windows(st);
+	const struct token_windows *tw = store_windows_now(st);
 	token_key_name(token, field);
 	/* In the order lua/issue_token.lua names them. */
-	add_key(st, KEY_RATE, client);
+	store_add_key(st, KEY_RATE, client);
 	redis_args_add(a, tw->key[0], tw->key_len[0]);
-	add_key(st, KEY_METRICS, "");
+	store_add_key(st, KEY_METRICS, "");
 	redis_args_end_keys(a);
 	redis_args_add_int(a, cfg->token_rate);
 	redis_args_add_int(a, cfg->token_ttl);
@@ -169,13 +178,13 @@ enum store_status store_issue_token(struct store *st, const char *token, const c
 	redis_args_add_int(a, keyspace_window_expireat(tw));
 	redis_args_add_int(a, tw->now);
 	redis_args_add_int(a, keyspace_max_skew(tw));
-	enum store_status s = eval_script(st, SCRIPT_ISSUE_TOKEN, &r);
+	enum store_status s = store_eval(st, STORE_SCRIPT_ISSUE_TOKEN, &r);
 	if (s != STORE_OK)
 		return s;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
 	    r->element[0]->type != REDIS_REPLY_INTEGER ||
 	    r->element[1]->type != REDIS_REPLY_INTEGER)
-		return unexpected(st, "issue_token", r);
+		return store_unexpected(st, "issue_token", r);
 	*retry_after = r->element[0]->integer == 1 ? 0 : (long)r->element[1]->integer;
 	if (*retry_after == 0 && r->element[0]->integer != 1)
 		*retry_after = 1;
@@ -247,35 +256,22 @@ enum store_status store_submit_order(struct store *st, const struct store_submis
 	int client_keys = sub->client_keys;
 	size_t n = o->n_items;
 	redisReply *r;
-	char field[TOKEN_KEY_LEN + 1] = "", client_name[IDEM_KEY_NAME_LEN + 1] = "";
+	char field[TOKEN_KEY_LEN + 1];
 
 	memset(res, 0, sizeof *res);
 	redis_args_start_script(a);
-	const struct token_windows *tw = current_windows(st);
-	if (key->is_token)
-		token_key_name(key->text, field);
-	if (client_keys || !key->is_token)
-		idem_key_name(sub->identity, key, client_name);
-	/* In the order lua/submit_order.lua names them. A token's outcome is
-	 * under its field; a client's own key's under its name; a token-shaped
-	 * key under keys = client may be either. */
-	if (key->is_token)
-		add_key(st, KEY_TOKEN, field);
-	else
-		add_key(st, KEY_CLIENT_KEY, client_name);
-	if (client_keys)
-		add_key(st, KEY_CLIENT_KEY, client_name);
-	else
-		add_key(st, KEY_TOKEN, field);
-	add_key(st, KEY_ORDER, sub->order_id);
-	add_key(st, KEY_ORDERS, "");
-	add_key(st, KEY_METRICS, "");
-	add_key(st, KEY_SUBMIT_RATE, sub->client);
+	const struct token_windows *tw = store_windows_now(st);
+	/* In the order lua/submit_order.lua names them. */
+	store_add_record_keys(st, sub->identity, key, client_keys, field);
+	store_add_key(st, KEY_ORDER, sub->order_id);
+	store_add_key(st, KEY_ORDERS, "");
+	store_add_key(st, KEY_METRICS, "");
+	store_add_key(st, KEY_SUBMIT_RATE, sub->client);
 	int windows = key->is_token ? tw->count : 0;
 	for (int i = 0; i < windows; i++)
 		redis_args_add(a, tw->key[i], tw->key_len[i]);
 	for (size_t i = 0; i < n; i++)
-		add_key(st, KEY_STOCK, o->items[i].sku);
+		store_add_key(st, KEY_STOCK, o->items[i].sku);
 	redis_args_end_keys(a);
 	redis_args_add_str(a, sub->identity);
 	redis_args_add_str(a, sub->canonical);
@@ -294,12 +290,12 @@ enum store_status store_submit_order(struct store *st, const struct store_submis
 	for (size_t i = 0; i < n; i++)
 		redis_args_add_str(a, o->items[i].sku);
 
-	enum store_status s = eval_script(st, SCRIPT_SUBMIT_ORDER, &r);
+	enum store_status s = store_eval(st, STORE_SCRIPT_SUBMIT_ORDER, &r);
 	if (s != STORE_OK)
 		return s;
 	if (parse_submit_reply(r, res) < 0) {
 		store_submit_result_free(res);
-		return unexpected(st, "submit_order", r);
+		return store_unexpected(st, "submit_order", r);
 	}
 	freeReplyObject(r);
 	/* The script does not send back the body it was just given. */
@@ -326,14 +322,14 @@ enum store_status store_get_order(struct store *st, const char *order_id, const 
 	*len = 0;
 	redis_args_start_command(&st->args);
 	redis_args_add_str(&st->args, "HMGET");
-	add_key(st, KEY_ORDER, order_id);
+	store_add_key(st, KEY_ORDER, order_id);
 	redis_args_add_str(&st->args, "order");
 	redis_args_add_str(&st->args, "owner");
-	enum store_status s = run(st, "HMGET order", &r);
+	enum store_status s = store_run(st, "HMGET order", &r);
 	if (s != STORE_OK)
 		return s;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2)
-		return unexpected(st, "HMGET order", r);
+		return store_unexpected(st, "HMGET order", r);
 	const redisReply *body = r->element[0], *owner = r->element[1];
 	int visible = body->type == REDIS_REPLY_STRING;
 	if (visible && check_owner)
@@ -357,8 +353,8 @@ enum store_status store_get_stock(struct store *st, const char *sku, long long *
 	*available = 0;
 	redis_args_start_command(&st->args);
 	redis_args_add_str(&st->args, "GET");
-	add_key(st, KEY_STOCK, sku);
-	enum store_status s = run(st, "GET stock", &r);
+	store_add_key(st, KEY_STOCK, sku);
+	enum store_status s = store_run(st, "GET stock", &r);
 	if (s != STORE_OK)
 		return s;
 	if (r->type == REDIS_REPLY_NIL) {
@@ -367,7 +363,7 @@ enum store_status store_get_stock(struct store *st, const char *sku, long long *
 	}
 	if (r->type != REDIS_REPLY_STRING ||
 	    util_parse_long(r->str, r->len, -ORDER_STOCK_MAX - 1L, ORDER_STOCK_MAX, &v) < 0)
-		return unexpected(st, "GET stock", r);
+		return store_unexpected(st, "GET stock", r);
 	*found = 1;
 	*available = v;
 	freeReplyObject(r);
@@ -380,13 +376,13 @@ enum store_status store_set_stock(struct store *st, const char *sku, long long a
 
 	redis_args_start_command(&st->args);
 	redis_args_add_str(&st->args, "SET");
-	add_key(st, KEY_STOCK, sku);
+	store_add_key(st, KEY_STOCK, sku);
 	redis_args_add_int(&st->args, available);
-	enum store_status s = run(st, "SET stock", &r);
+	enum store_status s = store_run(st, "SET stock", &r);
 	if (s != STORE_OK)
 		return s;
 	if (r->type != REDIS_REPLY_STATUS)
-		return unexpected(st, "SET stock", r);
+		return store_unexpected(st, "SET stock", r);
 	freeReplyObject(r);
 	return STORE_OK;
 }
@@ -398,12 +394,12 @@ enum store_status store_get_counters(struct store *st, struct store_counters *c)
 	memset(c, 0, sizeof *c);
 	redis_args_start_command(&st->args);
 	redis_args_add_str(&st->args, "HGETALL");
-	add_key(st, KEY_METRICS, "");
-	enum store_status s = run(st, "HGETALL metrics", &r);
+	store_add_key(st, KEY_METRICS, "");
+	enum store_status s = store_run(st, "HGETALL metrics", &r);
 	if (s != STORE_OK)
 		return s;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements % 2 != 0)
-		return unexpected(st, "HGETALL metrics", r);
+		return store_unexpected(st, "HGETALL metrics", r);
 	for (size_t i = 0; i + 1 < r->elements; i += 2) {
 		const redisReply *name = r->element[i], *value = r->element[i + 1];
 		long v;
@@ -417,6 +413,13 @@ enum store_status store_get_counters(struct store *st, struct store_counters *c)
 		for (int k = 0; k < SUBMIT_RESULT_COUNT; k++)
 			if (redis_reply_is(name, counter_name(k)))
 				c->submissions[k] = v;
+		if (name->type == REDIS_REPLY_STRING && name->len > 5 &&
+		    memcmp(name->str, "gate_", 5) == 0)
+			for (int k = 0; k < GATE_RESULT_COUNT; k++)
+				if (strlen(store_gate_result_name(k)) == name->len - 5 &&
+				    memcmp(store_gate_result_name(k), name->str + 5,
+				           name->len - 5) == 0)
+					c->gate[k] = v;
 	}
 	freeReplyObject(r);
 	return STORE_OK;
@@ -457,7 +460,7 @@ enum store_status store_get_stream_groups(struct store *st, struct store_stream_
 	redis_args_start_command(&st->args);
 	redis_args_add_str(&st->args, "XINFO");
 	redis_args_add_str(&st->args, "GROUPS");
-	add_key(st, KEY_ORDERS, "");
+	store_add_key(st, KEY_ORDERS, "");
 	if (!redis_conn_args_ok(st->conn, "XINFO GROUPS", &st->args))
 		return STORE_ERR_REPLY;
 	enum store_status s = (enum store_status)redis_conn_run_any(
@@ -475,7 +478,7 @@ enum store_status store_get_stream_groups(struct store *st, struct store_stream_
 		return s;
 	}
 	if (r->type != REDIS_REPLY_ARRAY)
-		return unexpected(st, "XINFO GROUPS", r);
+		return store_unexpected(st, "XINFO GROUPS", r);
 	for (size_t i = 0; i < r->elements && *n < max; i++)
 		if (parse_group(r->element[i], &g[*n]) == 0)
 			(*n)++;

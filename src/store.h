@@ -95,10 +95,24 @@ enum store_status store_get_stock(struct store *st, const char *sku, long long *
                                   int *found);
 enum store_status store_set_stock(struct store *st, const char *sku, long long available);
 
+/* What the gate decided for a request (also the metric outcome labels). */
+enum gate_result {
+	GATE_ALLOWED,
+	GATE_DUPLICATE,     /* same key, same method and path: 409 */
+	GATE_TOKEN_REUSED,  /* same key, another request (or an order): 422 */
+	GATE_INVALID_TOKEN, /* unknown, expired or another identity's: 422 */
+	GATE_MISSING_TOKEN, /* decided without Redis ... */
+	GATE_MALFORMED_TOKEN,
+	GATE_UNAVAILABLE,  /* ... down to here */
+	GATE_RATE_LIMITED, /* submit_rate */
+	GATE_RESULT_COUNT
+};
+
 struct store_counters {
 	long long tokens_issued;
 	long long rate_limited;
 	long long submissions[SUBMIT_RESULT_COUNT];
+	long long gate[GATE_RESULT_COUNT];
 };
 
 /* The counters shared by every process (zero where never bumped). */
@@ -121,5 +135,36 @@ enum store_status store_get_stream_groups(struct store *st, struct store_stream_
 
 /* The metric label of r ("created", "out_of_stock", ...). */
 const char *store_submit_result_name(enum submit_result r);
+
+/* The gate (store_gate.c). One gate request: its key, and the request it
+ * lets through, named by method and path ("POST /shop/checkout.php"). */
+struct store_gate_call {
+	const struct idem_key *key;
+	int client_keys; /* as store_submission's */
+	const char *identity;
+	const char *client;  /* the submit_rate client (identity_client_key) */
+	const char *request; /* method, space, path */
+	const char *grant;   /* a fresh UUID naming this call */
+};
+
+/* Consumes call->key if unused, in one script (lua/gate.lua), after
+ * sending what this process owes Redis (grants to give back, counts).
+ * STORE_OK sets *result (and *retry_after for GATE_RATE_LIMITED). */
+enum store_status store_gate(struct store *st, const struct store_gate_call *call,
+                             enum gate_result *result, long *retry_after);
+
+/* Gives call's grant back (lua/gate_release.lua), for a call that failed
+ * with STORE_ERR_UNKNOWN (it may have run) and was answered 503: the key
+ * is usable again, as the client was told. When Redis cannot take it now,
+ * the release is owed and sent before this process's next gate call. */
+void store_gate_release(struct store *st, const struct store_gate_call *call);
+
+/* Counts a result decided without Redis (missing or malformed key, Redis
+ * unavailable). It is sent now, except GATE_UNAVAILABLE, which waits for
+ * this process's next call that reaches Redis. */
+void store_gate_count(struct store *st, enum gate_result r);
+
+/* The metric label of r ("allowed", "duplicate", ...). */
+const char *store_gate_result_name(enum gate_result r);
 
 #endif

@@ -15,6 +15,8 @@
 #     --stdin-bytes N      the body is N bytes of 'x'
 #     --send-stdin K       send only the first K body bytes and no end of
 #                          stdin, then wait for the answer
+#     --role N             the FastCGI role: 1 responder (default), 2
+#                          authorizer (what lighttpd and Apache send a gate)
 #     --timeout SEC        how long to wait for the answer (default 30: a
 #                          bound for a hung worker, not a speed limit; the
 #                          probe returns as soon as the answer ends)
@@ -38,7 +40,7 @@ use Socket qw(SOCK_STREAM);
 $SIG{PIPE} = 'IGNORE';
 
 my ($socket, @params, @pads, $many, $many_name, $many_size, @raw, $stdin, $stdin_bytes, $send_stdin);
-my ($timeout, $out, $repeat, $vary, $bodies) = (30, undef, 1, undef, undef);
+my ($timeout, $out, $repeat, $vary, $bodies, $role) = (30, undef, 1, undef, undef, 1);
 GetOptions(
 	'socket=s' => \$socket,
 	'param=s' => sub { push @params, [split /=/, $_[1], 2] },
@@ -50,6 +52,7 @@ GetOptions(
 	'stdin=s' => \$stdin,
 	'stdin-bytes=i' => \$stdin_bytes,
 	'send-stdin=i' => \$send_stdin,
+	'role=i' => \$role,
 	'timeout=f' => \$timeout,
 	'out=s' => \$out,
 	'repeat=i' => \$repeat,
@@ -117,7 +120,7 @@ sub one_request {
 	my $params = '';
 	$params .= nv_len(length $_->[0]) . nv_len(length $_->[1]) . $_->[0] . $_->[1]
 	    for @params, @extra;
-	my $head = record(1, pack('nCx5', 1, 0)) . stream_records(4, $params);
+	my $head = record(1, pack('nCx5', $role, 0)) . stream_records(4, $params);
 	$head .= record(4, pack('H*', $_)) for @raw;
 	$head .= record(4, '');
 	my $body = $stdin;

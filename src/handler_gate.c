@@ -1,0 +1,221 @@
+/* The gate: a web server asks whether a request to another application (a
+ * PHP checkout, say) may run. Its key is consumed on first use, in one
+ * script (store_gate); every later use is refused, since the gate cannot
+ * replay the application's answer. Answered the way the asking front
+ * expects: a FastCGI authorizer (lighttpd, Apache) gets 200 with
+ * Variable-ANTIREPLAY_KEY, or the real error; nginx's auth_request, which
+ * passes on only 2xx, 401 and 403, gets 200 with X-Antireplay-Key, or 403
+ * with the real status, code and body in X-Antireplay-* headers for its
+ * error_page to render (conf/nginx/antireplay-gate.conf). */
+#include "app.h"
+
+#include <string.h>
+
+#include "form.h"
+#include "identity.h"
+#include "log.h"
+#include "strbuf.h"
+#include "token.h"
+
+/* A query string with more fields than this is not searched for a token. */
+#define GATE_QUERY_FIELDS_MAX 64
+
+/* The token query parameter of the protected URL: a plain HTML form can
+ * only carry its key in its action URL. */
+static enum token_status key_from_query(const struct ar_request *req, int client_keys,
+                                        struct idem_key *out)
+{
+	const char *uri = request_param(req, "REQUEST_URI");
+	const char *query = uri ? strchr(uri, '?') : NULL;
+	struct form f;
+	char err[128];
+	enum token_status ts;
+
+	if (!query)
+		return TOKEN_ABSENT;
+	query++;
+	if (form_parse(query, strlen(query), GATE_QUERY_FIELDS_MAX, &f, err, sizeof err) < 0) {
+		log_debug("gate: the query string cannot be read: %s", err);
+		return TOKEN_MALFORMED;
+	}
+	const struct form_field *token = form_get(&f, "token");
+	if (!token)
+		ts = TOKEN_ABSENT;
+	else if (form_count(&f, "token") > 1 || strlen(token->value) != token->value_len)
+		ts = TOKEN_MALFORMED;
+	else
+		ts = idem_key_from_header(token->value, client_keys, out);
+	form_free(&f);
+	return ts;
+}
+
+/* The key: Idempotency-Key wins over the URL's token. */
+static enum token_status gate_key(const struct ar_request *req, int client_keys,
+                                  struct idem_key *out)
+{
+	enum token_status ts = idem_key_from_request(req, client_keys, out);
+
+	return ts == TOKEN_ABSENT ? key_from_query(req, client_keys, out) : ts;
+}
+
+/* "METHOD /path" of the protected request (its query left out): what a
+ * later use must match to be the same request. -1 when the front sent
+ * no method or URI. */
+static int protected_request(const struct ar_request *req, struct strbuf *out)
+{
+	const char *method = request_param(req, "REQUEST_METHOD");
+	const char *uri = request_param(req, "REQUEST_URI");
+
+	if (!method || !*method || !uri || !*uri)
+		return -1;
+	strbuf_puts(out, method);
+	strbuf_putc(out, ' ');
+	strbuf_put(out, uri, strcspn(uri, "?"));
+	return 0;
+}
+
+static void answer_allowed(const struct ar_request *req, const struct idem_key *key,
+                           struct ar_response *resp)
+{
+	response_set_body(resp, 200, "text/plain", NULL, 0);
+	if (req->role == ROLE_AUTHORIZER)
+		response_add_header(resp, "Variable-ANTIREPLAY_KEY", "%s", key->text);
+	else
+		response_add_header(resp, "X-Antireplay-Key", "%s", key->text);
+}
+
+static void answer_result(const struct ar_request *req, const struct idem_key *key,
+                          enum gate_result r, long retry_after, struct ar_response *resp)
+{
+	switch (r) {
+	case GATE_ALLOWED:
+		answer_allowed(req, key, resp);
+		break;
+	case GATE_DUPLICATE:
+		response_error_msg(resp, ERR_DUPLICATE_REQUEST,
+		                   "the token was already used for this request", NULL);
+		break;
+	case GATE_TOKEN_REUSED:
+		response_error(resp, ERR_TOKEN_REUSED, NULL);
+		break;
+	case GATE_INVALID_TOKEN:
+		response_error(resp, ERR_INVALID_TOKEN, NULL);
+		break;
+	case GATE_MISSING_TOKEN:
+		response_error_msg(resp, ERR_MISSING_TOKEN,
+		                   "no token: send it in Idempotency-Key or as the URL's token "
+		                   "parameter",
+		                   NULL);
+		break;
+	case GATE_MALFORMED_TOKEN:
+		response_error(resp, ERR_MALFORMED_TOKEN, NULL);
+		break;
+	case GATE_RATE_LIMITED:
+		response_error_msg(resp, ERR_RATE_LIMITED, "too many submissions; retry later",
+		                   NULL);
+		response_add_header(resp, "Retry-After", "%ld", retry_after);
+		break;
+	case GATE_UNAVAILABLE:
+	case GATE_RESULT_COUNT:
+		response_unavailable(resp);
+		break;
+	}
+}
+
+/* nginx's auth_request turns any status but 2xx, 401 and 403 into a 500:
+ * a refusal goes back as 403 carrying what the client must see. */
+static void fit_auth_request(const struct ar_request *req, struct ar_response *resp)
+{
+	if (req->role == ROLE_AUTHORIZER || resp->status == 200)
+		return;
+	const char *retry_after = response_header(resp, "Retry-After");
+	response_add_header(resp, "X-Antireplay-Status", "%d", resp->status);
+	response_add_header(resp, "X-Antireplay-Error", "%s", resp->log_label);
+	response_add_header(resp, "X-Antireplay-Body", "%.*s", (int)resp->body_len, resp->body);
+	if (retry_after)
+		response_add_header(resp, "X-Antireplay-Retry-After", "%s", retry_after);
+	resp->status = 403;
+}
+
+/* Consumes the key; the result, or GATE_UNAVAILABLE (-1 after answering
+ * 500 for a reply we did not expect). */
+static int consume(struct ar_app *app, const struct store_gate_call *call, enum gate_result *r,
+                   long *retry_after, struct ar_response *resp)
+{
+	enum store_status st = store_gate(app->store, call, r, retry_after);
+
+	if (st == STORE_OK)
+		return 0;
+	if (st == STORE_ERR_REPLY) {
+		app_store_failed(resp, st);
+		return -1;
+	}
+	/* The script may have run with its reply lost: the client is told
+	 * 503, so the grant must not stand (store_gate_release). */
+	if (st == STORE_ERR_UNKNOWN)
+		store_gate_release(app->store, call);
+	store_gate_count(app->store, GATE_UNAVAILABLE);
+	*r = GATE_UNAVAILABLE;
+	return 0;
+}
+
+/* Answers req; returns the access log's word (the gate's result, or the
+ * error code when it never got that far). */
+static const char *gate(struct ar_app *app, const struct ar_request *req, struct ar_response *resp)
+{
+	char identity[IDENTITY_MAX + 1], client[IDENTITY_CLIENT_MAX], grant[TOKEN_LEN + 1];
+	char shown[LOG_TOKEN_SHOWN + 4];
+	int client_keys = app->config->keys == KEYS_CLIENT;
+	struct idem_key key;
+	enum gate_result r;
+	long retry_after = 0;
+
+	enum token_status ts = gate_key(req, client_keys, &key);
+	if (ts != TOKEN_OK) {
+		r = ts == TOKEN_ABSENT ? GATE_MISSING_TOKEN : GATE_MALFORMED_TOKEN;
+		store_gate_count(app->store, r);
+		answer_result(req, &key, r, 0, resp);
+		return store_gate_result_name(r);
+	}
+	if (identity_of_request(app->config, req, identity, client) < 0) {
+		response_error(resp, ERR_INVALID_IDENTITY, NULL);
+		return resp->log_label;
+	}
+	if (app_check_key_scope(&key, identity, resp) < 0)
+		return resp->log_label;
+
+	struct strbuf request = STRBUF_INIT;
+	if (protected_request(req, &request) < 0) {
+		log_error("gate: the front sent no REQUEST_METHOD or REQUEST_URI; check its "
+		          "FastCGI params");
+		response_error(resp, ERR_INTERNAL, NULL);
+		strbuf_free(&request);
+		return resp->log_label;
+	}
+	token_generate(grant);
+	struct store_gate_call call = {.key = &key,
+	                               .client_keys = client_keys && identity[0] != '\0',
+	                               .identity = identity,
+	                               .client = client,
+	                               .request = request.data,
+	                               .grant = grant};
+	const char *label = resp->log_label;
+	if (consume(app, &call, &r, &retry_after, resp) == 0) {
+		log_debug("gate: key %s for %s: %s", log_token(key.text, shown), request.data,
+		          store_gate_result_name(r));
+		answer_result(req, &key, r, retry_after, resp);
+		label = store_gate_result_name(r);
+	} else {
+		label = resp->log_label;
+	}
+	strbuf_free(&request);
+	return label;
+}
+
+void handle_gate(struct ar_app *app, const struct ar_request *req, struct ar_response *resp)
+{
+	const char *label = gate(app, req, resp);
+
+	fit_auth_request(req, resp); /* reads the error code in log_label */
+	resp->log_label = label;
+}

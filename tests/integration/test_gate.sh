@@ -1,0 +1,282 @@
+#!/bin/sh
+# The gate at the FastCGI level (the real binary under spawn-fcgi, a
+# private Redis, no web server: tests/e2e/test_gate_*.sh put each front in
+# between). A gate request is a FastCGI authorizer's (role 2, as lighttpd
+# and Apache send it: no end of stdin ever comes) or carries
+# ANTIREPLAY_GATE=1 (nginx's auth_request).
+#   a) authorizer: first use 200 with Variable-ANTIREPLAY_KEY and no body
+#      read (CONTENT_LENGTH ignored); the same method and path 409
+#      duplicate_request; another path or method 422 token_reused;
+#      missing, malformed, unknown, expired, another identity's; the key
+#      from the URL's token parameter; the header wins over it; a token
+#      parameter given twice is malformed;
+#   b) auth_request (ANTIREPLAY_GATE=1): 200 with X-Antireplay-Key, every
+#      refusal a 403 carrying the authorizer's status, code and exact body
+#      in X-Antireplay-* headers; without the mark the URL is routed;
+#   c) gate and orders share the key space: a key used at the gate is
+#      token_reused at POST /orders and the other way round;
+#   d) 30 concurrent uses of one token: one allowed, 29 duplicates;
+#   e) Redis down: 503 with Retry-After, and after it returns the SAME
+#      key is allowed once; counted as unavailable once Redis is back;
+#   f) the reply lost after the script ran (Redis stalled past
+#      redis_timeout_ms with SIGSTOP, the script runs when it wakes up):
+#      503, the grant is given back, the same key is allowed once, never
+#      409; a give-back that lands before the late script wins too;
+#   g) keys = client at the gate: a key the client made, scoped by the
+#      identity; submit_rate;
+#   h) /metrics counts each outcome; the log never holds a whole token.
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+. "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/lib/probe.sh"
+
+ar_require "$REDIS_SERVER" "$SPAWN_FCGI" "$CGI_FCGI" "$(command -v perl)"
+ar_setup
+# Redis keeps its data over the restart in e) (tokens and counters).
+ar_start_redis "appendonly yes" "appendfsync always"
+ar_write_config bind=header:X-User token_rate=0 redis_timeout_ms=300
+ar_start_app 1
+ar_redis SET ar:stock:A 1000 >/dev/null
+PAGE=/shop/checkout.php
+
+# authz METHOD URI [NAME=VALUE...]: one authorizer request as lighttpd and
+# Apache send it (no stdin at all), as alice unless HTTP_X_USER is given.
+authz() {
+	_m=$1 _u=$2
+	shift 2
+	_args=" --param HTTP_X_USER=alice"
+	for _p in "$@"; do
+		case $_p in HTTP_X_USER=*) _args="" ;; esac
+	done
+	for _p in "$@"; do
+		_args="$_args --param $_p"
+	done
+	# shellcheck disable=SC2086 # options, one a word
+	ar_probe "$AR_TMP/authz.out" --role 2 --send-stdin 0 --timeout 10 \
+		--param REQUEST_METHOD="$_m" --param REQUEST_URI="$_u" \
+		--param REMOTE_ADDR=127.0.0.1 --param SERVER_PROTOCOL=HTTP/1.1 $_args
+}
+
+# nginx_gate METHOD URI [VAR=VALUE...]: nginx's auth_request subrequest.
+nginx_gate() {
+	_m=$1 _u=$2
+	shift 2
+	ar_fcgi "$_m" "$_u" "" ANTIREPLAY_GATE=1 HTTP_X_USER=alice "$@"
+}
+
+new_token() {
+	ar_token HTTP_X_USER=alice
+	[ -n "$AR_TOKEN" ] || echo "# no token: $AR_STATUS $AR_BODY"
+}
+
+#### a) the authorizer role ##################################################
+new_token
+T1=$AR_TOKEN
+authz POST "$PAGE" HTTP_IDEMPOTENCY_KEY="$T1" CONTENT_LENGTH=50 CONTENT_TYPE=text/plain
+check "authorizer, first use: 200 (no stdin was sent: a body is never awaited)" \
+	"response 200" "$(ar_probe_field result) $AR_STATUS"
+check "the key goes to the protected app as ANTIREPLAY_KEY" "$T1" \
+	"$(ar_header Variable-ANTIREPLAY_KEY)"
+check "an allowed request has no body" "" "$AR_BODY"
+check "the token left its window" "" "$(ar_pending "$T1")"
+authz POST "$PAGE" HTTP_IDEMPOTENCY_KEY="$T1"
+check_error "authorizer, same method and path again" 409 duplicate_request
+DUP_BODY=$AR_BODY
+check "a refusal is JSON, not cached" "application/json no-store" \
+	"$(ar_header Content-Type) $(ar_header Cache-Control)"
+authz POST "/shop/other.php" HTTP_IDEMPOTENCY_KEY="$T1"
+check_error "authorizer, same key on another path" 422 token_reused
+authz PUT "$PAGE" HTTP_IDEMPOTENCY_KEY="$T1"
+check_error "authorizer, same key with another method" 422 token_reused
+authz POST "$PAGE?x=1" HTTP_IDEMPOTENCY_KEY="$T1"
+check_error "the query string is not part of the request's name" 409 duplicate_request
+authz POST "$PAGE"
+check_error "authorizer, no key" 400 missing_token
+MISSING_BODY=$AR_BODY
+check_contains "missing_token says where the key goes" "URL's token parameter" "$AR_BODY"
+authz POST "$PAGE" HTTP_IDEMPOTENCY_KEY=not-a-uuid
+check_error "authorizer, a key that is not a UUID (keys = issued)" 400 malformed_token
+authz POST "$PAGE" HTTP_IDEMPOTENCY_KEY=00000000-0000-4000-8000-000000000000
+check_error "authorizer, a UUID never issued" 422 invalid_token
+new_token
+authz POST "$PAGE" HTTP_IDEMPOTENCY_KEY="$AR_TOKEN" HTTP_X_USER=bob
+check_error "authorizer, alice's token used by bob" 422 invalid_token
+authz POST "$PAGE?token=$AR_TOKEN&item=7"
+check "the key from the URL's token parameter: 200" "200 $AR_TOKEN" \
+	"$AR_STATUS $(ar_header Variable-ANTIREPLAY_KEY)"
+authz POST "$PAGE?token=$AR_TOKEN"
+check_error "the same URL again" 409 duplicate_request
+new_token
+T2=$AR_TOKEN
+authz POST "$PAGE?token=$T1" HTTP_IDEMPOTENCY_KEY="$T2"
+check "Idempotency-Key wins over the URL's token" "200 $T2" \
+	"$AR_STATUS $(ar_header Variable-ANTIREPLAY_KEY)"
+new_token
+authz POST "$PAGE?token=$AR_TOKEN&token=$AR_TOKEN"
+check_error "a token parameter given twice" 400 malformed_token
+authz POST "$PAGE?token=%zz"
+check_error "a query string that cannot be decoded" 400 malformed_token
+authz POST "$PAGE?token="
+check_error "an empty token parameter" 400 missing_token
+# Expired: its window entry says so (the token's own expiry, in ms).
+new_token
+set -- $(ar_pending "$AR_TOKEN")
+ar_redis HSET "$1" "$(ar_token_field "$AR_TOKEN")" "$(($(ar_now_ms) - 1000)):alice" >/dev/null
+authz POST "$PAGE" HTTP_IDEMPOTENCY_KEY="$AR_TOKEN"
+check_error "authorizer, an expired token" 422 invalid_token
+authz GET "$PAGE"
+check_error "a GET needs a key too (the gate protects what it is put in front of)" \
+	400 missing_token
+
+#### b) nginx's auth_request #################################################
+new_token
+T3=$AR_TOKEN
+nginx_gate POST "$PAGE?token=$T3" CONTENT_LENGTH=12
+check "auth_request, first use: 200 (CONTENT_LENGTH ignored, no body read)" 200 "$AR_STATUS"
+check "the key for auth_request_set" "$T3" "$(ar_header X-Antireplay-Key)"
+nginx_gate POST "$PAGE?token=$T3"
+check "auth_request, a refusal is a 403 (nginx passes no other)" 403 "$AR_STATUS"
+check "... carrying the real status and code" "409 duplicate_request" \
+	"$(ar_header X-Antireplay-Status) $(ar_header X-Antireplay-Error)"
+check "... and the authorizer's exact body" "$DUP_BODY" "$(ar_header X-Antireplay-Body)"
+nginx_gate POST "$PAGE"
+check "auth_request, no key: 403 with 400 missing_token and its body" \
+	"403 400 missing_token $MISSING_BODY" \
+	"$AR_STATUS $(ar_header X-Antireplay-Status) $(ar_header X-Antireplay-Error) $(ar_header X-Antireplay-Body)"
+ar_fcgi POST "$PAGE?token=$T3" "" ANTIREPLAY_GATE=0 HTTP_X_USER=alice
+check_error "without the mark the URL is routed like any other" 404 not_found
+
+#### c) one key space for the gate and for orders ###########################
+new_token
+ar_fcgi POST /orders '{"items":[{"sku":"A","qty":1}]}' HTTP_X_USER=alice \
+	HTTP_IDEMPOTENCY_KEY="$AR_TOKEN"
+check "an order with a fresh token" 201 "$AR_STATUS"
+authz POST "$PAGE" HTTP_IDEMPOTENCY_KEY="$AR_TOKEN"
+check_error "a token an order used, at the gate" 422 token_reused
+ar_fcgi POST /orders '{"items":[{"sku":"A","qty":1}]}' HTTP_X_USER=alice \
+	HTTP_IDEMPOTENCY_KEY="$T3"
+check_error "a token the gate used, at POST /orders" 422 token_reused
+check "the stock moved once" 999 "$(ar_stock A)"
+
+#### d) 30 concurrent uses of one token, 4 workers ###########################
+ar_stop_app
+ar_start_app 4
+new_token
+T4=$AR_TOKEN
+i=0 pids=""
+while [ $i -lt 30 ]; do
+	ar_fcgi_to "$AR_TMP/c$i.out" POST "$PAGE?token=$T4" "" ANTIREPLAY_GATE=1 \
+		HTTP_X_USER=alice &
+	pids="$pids $!"
+	i=$((i + 1))
+done
+# shellcheck disable=SC2086 # a list of PIDs (a bare wait would wait for Redis)
+wait $pids
+allowed=0 dup=0
+i=0
+while [ $i -lt 30 ]; do
+	ar_parse "$AR_TMP/c$i.out"
+	[ "$AR_STATUS" = 200 ] && allowed=$((allowed + 1))
+	[ "$AR_STATUS $(ar_header X-Antireplay-Error)" = "403 duplicate_request" ] && dup=$((dup + 1))
+	i=$((i + 1))
+done
+check "30 at once: one allowed, 29 duplicates" "1 29" "$allowed $dup"
+ar_stop_app
+ar_start_app 1
+
+#### e) Redis down ############################################################
+new_token
+T5=$AR_TOKEN
+ar_stop_redis
+authz POST "$PAGE" HTTP_IDEMPOTENCY_KEY="$T5"
+check_error "Redis down: 503" 503 unavailable
+check "... with Retry-After" 1 "$(ar_header Retry-After)"
+nginx_gate POST "$PAGE?token=$T5"
+check "auth_request, Redis down: 403 with 503 unavailable and Retry-After" \
+	"403 503 unavailable 1" \
+	"$AR_STATUS $(ar_header X-Antireplay-Status) $(ar_header X-Antireplay-Error) $(ar_header X-Antireplay-Retry-After)"
+ar_launch_redis
+authz POST "$PAGE" HTTP_IDEMPOTENCY_KEY="$T5"
+check "Redis back: the same key is allowed (the app never ran)" 200 "$AR_STATUS"
+authz POST "$PAGE" HTTP_IDEMPOTENCY_KEY="$T5"
+check_error "... once" 409 duplicate_request
+ar_fcgi GET /metrics
+check "the 2 refusals while Redis was down are counted once it is back" 2 \
+	"$(ar_metric 'antireplay_gate_total{outcome="unavailable"}')"
+
+#### f) the reply lost after the script ran ##################################
+new_token
+T6=$AR_TOKEN
+kill -STOP "$AR_REDIS_PID"
+authz POST "$PAGE" HTTP_IDEMPOTENCY_KEY="$T6"
+st_stalled=$AR_STATUS
+kill -CONT "$AR_REDIS_PID"
+check "Redis stalled past redis_timeout_ms: 503" 503 "$st_stalled"
+# The late script runs now, on the connection the worker dropped; wait
+# for it (the token leaves its window).
+t6_used() {
+	[ -z "$(ar_pending "$T6")" ]
+}
+ar_wait_until 50 t6_used
+check "the late script consumed the token" "" "$(ar_pending "$T6")"
+authz POST "$PAGE" HTTP_IDEMPOTENCY_KEY="$T6"
+check "the client's retry with the same key: allowed, not 409 (the grant was given back)" \
+	"200 $T6" "$AR_STATUS $(ar_header Variable-ANTIREPLAY_KEY)"
+check_contains "the give-back is logged" "given back" "$(cat "$AR_TMP/app.log")"
+authz POST "$PAGE" HTTP_IDEMPOTENCY_KEY="$T6"
+check_error "... and only once" 409 duplicate_request
+# A give-back that reaches Redis before its late script: the script finds
+# the mark and does nothing. Both scripts, straight from lua/.
+new_token
+T7=$AR_TOKEN
+TK=$(ar_token_key "$T7")
+GRANT=11111111-2222-4333-8444-555555555555
+eval_lua() {
+	_f=$1
+	shift
+	ar_redis EVAL "$(cat "$top_srcdir/lua/$_f")" "$@"
+}
+check "gate_release first: nothing to give back" 0 \
+	"$(eval_lua gate_release.lua 4 "$TK" "$TK" "ar:gr:$GRANT" ar:metrics "$GRANT" 60)"
+set -- $(ar_pending "$T7")
+late=$(eval_lua gate.lua 6 "$TK" "$TK" ar:metrics ar:srate:x "ar:gr:$GRANT" "$1" \
+	alice "POST $PAGE" 60 "$GRANT" 1 "$(ar_token_field "$T7")" "$(date +%s)" 30 0 0 |
+	head -n 1)
+check "the late gate script, after its give-back: does nothing" released "$late"
+check "... the token is still unused" 1 "$(ar_pending "$T7" | wc -l)"
+authz POST "$PAGE" HTTP_IDEMPOTENCY_KEY="$T7"
+check "... and allowed once" 200 "$AR_STATUS"
+
+#### g) keys = client at the gate ############################################
+ar_stop_app
+ar_write_config bind=header:X-User token_rate=0 keys=client submit_rate=1
+ar_start_app 1
+authz POST "$PAGE" HTTP_IDEMPOTENCY_KEY=order-1001
+check "keys = client: a key the client made is allowed" "200 order-1001" \
+	"$AR_STATUS $(ar_header Variable-ANTIREPLAY_KEY)"
+authz POST "$PAGE" HTTP_IDEMPOTENCY_KEY='"order-1001"'
+check_error "... its quoted form is the same key" 409 duplicate_request
+authz POST "$PAGE" HTTP_IDEMPOTENCY_KEY=order-1001 HTTP_X_USER=bob
+check "bob's order-1001 is his own" 200 "$AR_STATUS"
+authz POST "$PAGE" HTTP_IDEMPOTENCY_KEY=order-1002 HTTP_X_USER=
+check_error "a key the client made needs an identity" 400 invalid_identity
+authz POST "$PAGE" HTTP_IDEMPOTENCY_KEY=order-1003
+check_error "submit_rate = 1: alice's second first use this minute" 429 rate_limited
+check "... with Retry-After" 1 "$([ "$(ar_header Retry-After)" -ge 1 ] && echo 1)"
+authz POST "$PAGE" HTTP_IDEMPOTENCY_KEY=order-1001
+check_error "a repeat is not counted: still a duplicate" 409 duplicate_request
+
+#### h) metrics and logs ######################################################
+ar_fcgi GET /metrics
+# Every outcome above, counted across the workers and over the restart;
+# the late grant that was given back is not counted allowed.
+for pair in allowed:10 duplicate:37 token_reused:3 invalid_token:3 missing_token:4 \
+	malformed_token:3 unavailable:3 rate_limited:1; do
+	check "antireplay_gate_total{outcome=\"${pair%%:*}\"}" "${pair#*:}" \
+		"$(ar_metric "antireplay_gate_total{outcome=\"${pair%%:*}\"}")"
+done
+leaked=""
+for t in $T1 $T2 $T3 $T4 $T5 $T6 $T7; do
+	grep -qF "$t" "$AR_TMP/app.log" && leaked="$leaked $t"
+done
+check "the log holds no whole token" "" "$leaked"
+ar_done
