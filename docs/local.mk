@@ -2,3 +2,4 @@
 dist_doc_DATA += docs/design.md
 dist_doc_DATA += docs/deploy.md
 dist_doc_DATA += docs/security.md
+dist_doc_DATA += docs/gate.md

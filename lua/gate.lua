@@ -13,7 +13,9 @@
 -- first: this call arrived late, after its caller had answered 503).
 --
 -- The record is 'g' .. msgpack(identity, fingerprint, grant, window,
--- field, unused): what gate_release.lua needs to put the key back.
+-- field, unused, window_expireat): what gate_release.lua needs to put the
+-- key back (the window's hash may be gone by then: HDEL of its last field
+-- deletes it).
 -- submit_order.lua reads it too: a key used at the gate is token_reused
 -- there.
 
@@ -130,8 +132,13 @@ if submit_rate > 0 then
 end
 
 -- 4. Consume it.
+local window_expireat = 0
+if window then
+  window_expireat = math.ceil((now_ms + redis.call('PTTL', window)) / 1000)
+end
 redis.call('SET', record_key, 'g' .. cmsgpack.pack(identity, redis.sha1hex(request), grant,
-                                                    window or '', field, unused or ''),
+                                                    window or '', field, unused or '',
+                                                    window_expireat),
            'EX', result_ttl)
 if window then
   redis.call('HDEL', window, field)

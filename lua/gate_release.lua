@@ -1,8 +1,9 @@
 -- gate_release: gives back a grant whose caller answered 503 without
 -- knowing whether gate.lua had run (the reply was lost or late). The key
 -- becomes usable again, as the client was told: an issued token returns
--- to its window's hash (unless that hash is gone: the token has expired
--- by then), a client's key loses its record. Only a record that this
+-- to its window's hash (made again with its expiry if it went with its
+-- last field; not at all once the token has expired), a client's key
+-- loses its record. Only a record that this
 -- grant wrote is touched. The grant is marked released either way, so a
 -- gate.lua call still on its way (Redis was stalled) does nothing.
 --
@@ -27,10 +28,17 @@ redis.call('SET', released_key, '1', 'EX', mark_ttl)
 for _, key in ipairs({outcome_key, client_outcome_key}) do
   local state = redis.call('GET', key)
   if state and string.sub(state, 1, 1) == 'g' then
-    local _, _, used_by, window, field, unused = cmsgpack.unpack(string.sub(state, 2))
+    local _, _, used_by, window, field, unused, window_expireat =
+      cmsgpack.unpack(string.sub(state, 2))
     if used_by == grant then
-      if window ~= '' and redis.call('EXISTS', window) == 1 then
+      local now = redis.call('TIME')
+      local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+      local expires_ms = tonumber(string.match(unused, '^%d+') or '')
+      if window ~= '' and expires_ms and now_ms < expires_ms then
         redis.call('HSET', window, field, unused)
+        if redis.call('PTTL', window) < 0 then
+          redis.call('EXPIREAT', window, window_expireat)
+        end
       end
       redis.call('DEL', key)
       redis.pcall('HINCRBY', metrics_key, 'gate_allowed', -1)

@@ -11,68 +11,11 @@
 
 #include <string.h>
 
-#include "form.h"
+#include "gate_request.h"
 #include "identity.h"
 #include "log.h"
 #include "strbuf.h"
 #include "token.h"
-
-/* A query string with more fields than this is not searched for a token. */
-#define GATE_QUERY_FIELDS_MAX 64
-
-/* The token query parameter of the protected URL: a plain HTML form can
- * only carry its key in its action URL. */
-static enum token_status key_from_query(const struct ar_request *req, int client_keys,
-                                        struct idem_key *out)
-{
-	const char *uri = request_param(req, "REQUEST_URI");
-	const char *query = uri ? strchr(uri, '?') : NULL;
-	struct form f;
-	char err[128];
-	enum token_status ts;
-
-	if (!query)
-		return TOKEN_ABSENT;
-	query++;
-	if (form_parse(query, strlen(query), GATE_QUERY_FIELDS_MAX, &f, err, sizeof err) < 0) {
-		log_debug("gate: the query string cannot be read: %s", err);
-		return TOKEN_MALFORMED;
-	}
-	const struct form_field *token = form_get(&f, "token");
-	if (!token)
-		ts = TOKEN_ABSENT;
-	else if (form_count(&f, "token") > 1 || strlen(token->value) != token->value_len)
-		ts = TOKEN_MALFORMED;
-	else
-		ts = idem_key_from_header(token->value, client_keys, out);
-	form_free(&f);
-	return ts;
-}
-
-/* The key: Idempotency-Key wins over the URL's token. */
-static enum token_status gate_key(const struct ar_request *req, int client_keys,
-                                  struct idem_key *out)
-{
-	enum token_status ts = idem_key_from_request(req, client_keys, out);
-
-	return ts == TOKEN_ABSENT ? key_from_query(req, client_keys, out) : ts;
-}
-
-/* "METHOD /path" of the protected request (its query left out): what a
- * later use must match to be the same request. -1 when the front sent
- * no method or URI. */
-static int protected_request(const struct ar_request *req, struct strbuf *out)
-{
-	const char *method = request_param(req, "REQUEST_METHOD");
-	const char *uri = request_param(req, "REQUEST_URI");
-
-	if (!method || !*method || !uri || !*uri)
-		return -1;
-	strbuf_puts(out, method);
-	strbuf_putc(out, ' ');
-	strbuf_put(out, uri, strcspn(uri, "?"));
-	return 0;
-}
 
 static void answer_allowed(const struct ar_request *req, const struct idem_key *key,
                            struct ar_response *resp)
@@ -159,6 +102,21 @@ static int consume(struct ar_app *app, const struct store_gate_call *call, enum 
 	return 0;
 }
 
+/* bind = remote_user at a gate that runs before any user is known (Apache
+ * mod_authnz_fcgi's check_user_id mode: the gate is the authenticator)
+ * checks every token against no identity: said once, not refused. */
+static void warn_no_user(const struct ar_app *app, const struct ar_request *req)
+{
+	static int warned;
+
+	if (warned || app->config->bind != BIND_REMOTE_USER || request_param(req, "REMOTE_USER"))
+		return;
+	warned = 1;
+	log_warn("gate: bind = remote_user, but the front sent no REMOTE_USER (Apache's "
+	         "mod_authnz_fcgi runs the gate before any user is known): tokens bound to a "
+	         "user are refused as invalid_token; see docs/gate.md");
+}
+
 /* Answers req; returns the access log's word (the gate's result, or the
  * error code when it never got that far). */
 static const char *gate(struct ar_app *app, const struct ar_request *req, struct ar_response *resp)
@@ -170,13 +128,14 @@ static const char *gate(struct ar_app *app, const struct ar_request *req, struct
 	enum gate_result r;
 	long retry_after = 0;
 
-	enum token_status ts = gate_key(req, client_keys, &key);
+	enum token_status ts = gate_request_key(req, client_keys, &key);
 	if (ts != TOKEN_OK) {
 		r = ts == TOKEN_ABSENT ? GATE_MISSING_TOKEN : GATE_MALFORMED_TOKEN;
 		store_gate_count(app->store, r);
 		answer_result(req, &key, r, 0, resp);
 		return store_gate_result_name(r);
 	}
+	warn_no_user(app, req);
 	if (identity_of_request(app->config, req, identity, client) < 0) {
 		response_error(resp, ERR_INVALID_IDENTITY, NULL);
 		return resp->log_label;
@@ -185,7 +144,7 @@ static const char *gate(struct ar_app *app, const struct ar_request *req, struct
 		return resp->log_label;
 
 	struct strbuf request = STRBUF_INIT;
-	if (protected_request(req, &request) < 0) {
+	if (gate_request_name(req, &request) < 0) {
 		log_error("gate: the front sent no REQUEST_METHOD or REQUEST_URI; check its "
 		          "FastCGI params");
 		response_error(resp, ERR_INTERNAL, NULL);

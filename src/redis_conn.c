@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/time.h>
 
@@ -199,13 +200,28 @@ static int set_up_connection(struct redis_conn *rc)
 	return 0;
 }
 
+/* 1 when the server has closed the idle connection (it restarted, timed
+ * the client out, or was told to kill it): it is readable, and between
+ * commands Redis never sends anything. Found before a command is sent, it
+ * costs a reconnect instead of a failed call the caller cannot judge. */
+static int closed_while_idle(const struct redis_conn *rc)
+{
+	struct pollfd p = {.fd = rc->ctx->fd, .events = POLLIN};
+
+	return poll(&p, 1, 0) > 0;
+}
+
 enum redis_status redis_conn_connect(struct redis_conn *rc)
 {
 	const struct ar_config *cfg = rc->cfg;
 	struct timeval tv = {cfg->redis_timeout_ms / 1000, (cfg->redis_timeout_ms % 1000) * 1000};
 
-	if (rc->ctx)
+	if (rc->ctx && !closed_while_idle(rc))
 		return REDIS_STATUS_OK;
+	if (rc->ctx) {
+		log_info("redis %s: the server closed the connection; connecting again", rc->where);
+		redis_conn_drop(rc);
+	}
 	rc->ctx = cfg->redis_unix_path
 	              ? redisConnectUnixWithTimeout(cfg->redis_unix_path, tv)
 	              : redisConnectWithTimeout(cfg->redis_host, cfg->redis_port, tv);

@@ -24,7 +24,9 @@
 #      409; a give-back that lands before the late script wins too;
 #   g) keys = client at the gate: a key the client made, scoped by the
 #      identity; submit_rate;
-#   h) /metrics counts each outcome; the log never holds a whole token.
+#   h) /metrics counts each outcome; the log never holds a whole token;
+#   i) bind = remote_user at a gate that runs before any user is known:
+#      refused as invalid_token, and logged once.
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/lib/probe.sh"
@@ -279,4 +281,18 @@ for t in $T1 $T2 $T3 $T4 $T5 $T6 $T7; do
 	grep -qF "$t" "$AR_TMP/app.log" && leaked="$leaked $t"
 done
 check "the log holds no whole token" "" "$leaked"
+
+#### i) bind = remote_user where no user is known yet ########################
+# Apache's mod_authnz_fcgi runs the gate as the authenticator: REMOTE_USER
+# is not set. A token bound to a user is refused, and the log says why.
+ar_stop_app
+ar_write_config bind=remote_user token_rate=0
+ar_start_app 1
+ar_token REMOTE_USER=carol
+authz POST "$PAGE" HTTP_IDEMPOTENCY_KEY="$AR_TOKEN" HTTP_X_USER=
+check_error "bind = remote_user, a gate request without REMOTE_USER" 422 invalid_token
+check_contains "... and the log says why" "bind = remote_user, but the front sent no REMOTE_USER" \
+	"$(cat "$AR_TMP/app.log")"
+authz POST "$PAGE" HTTP_IDEMPOTENCY_KEY="$AR_TOKEN" REMOTE_USER=carol
+check "with the user (a front that authenticates first): allowed" 200 "$AR_STATUS"
 ar_done
