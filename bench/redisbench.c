@@ -49,13 +49,11 @@ static void die(const char *what, redisReply *r)
 	exit(1);
 }
 
-static void load(const char *dir, const char *name, char sha[41])
+/* Appends dir/name.lua to src at *n (size max). */
+static void append_file(const char *dir, const char *name, char *src, size_t max, size_t *n)
 {
 	char path[4096];
-	static char src[65536];
 	FILE *f;
-	size_t n;
-	redisReply *r;
 
 	snprintf(path, sizeof path, "%s/%s.lua", dir, name);
 	f = fopen(path, "r");
@@ -63,9 +61,20 @@ static void load(const char *dir, const char *name, char sha[41])
 		perror(path);
 		exit(1);
 	}
-	n = fread(src, 1, sizeof src - 1, f);
+	*n += fread(src + *n, 1, max - 1 - *n, f);
 	fclose(f);
-	src[n] = '\0';
+	src[*n] = '\0';
+}
+
+/* Loads a script as the programs run it: lua/common.lua, then the script. */
+static void load(const char *dir, const char *name, char sha[41])
+{
+	static char src[65536];
+	size_t n = 0;
+	redisReply *r;
+
+	append_file(dir, "common", src, sizeof src, &n);
+	append_file(dir, name, src, sizeof src, &n);
 	r = redisCommand(ctx, "SCRIPT LOAD %b", src, n);
 	if (!r || r->type != REDIS_REPLY_STRING || r->len != 40)
 		die("SCRIPT LOAD", r);

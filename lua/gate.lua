@@ -45,9 +45,8 @@ local max_skew = ARGV[8]           -- how far it may be from Redis's (s)
 local client_keys = ARGV[9]        -- '1': keys never issued are taken
 local submit_rate = tonumber(ARGV[10]) -- first uses per client per 60 s (0: no limit)
 
--- Counters never cost an answer (see submit_order.lua).
 local function answer(result, retry_after)
-  redis.pcall('HINCRBY', metrics_key, 'gate_' .. result, 1)
+  bump(metrics_key, 'gate_' .. result)
   return {result, retry_after}
 end
 
@@ -81,11 +80,10 @@ if state then
   return answer('token_reused', 0)
 end
 
-local now = redis.call('TIME')
-local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
-if math.abs(tonumber(now[1]) - tonumber(caller_now)) > tonumber(max_skew) then
-  return redis.error_reply('ERR clock skew: this host says ' .. caller_now .. ', Redis says ' ..
-                           now[1] .. ' (more than ' .. max_skew .. ' s apart); fix NTP')
+local now_s, now_ms = redis_now()
+local skew = clock_skew_error(now_s, caller_now, max_skew)
+if skew then
+  return skew
 end
 
 -- 2. Unused: an issued token in its window's hash (issue_token.lua), or
@@ -93,19 +91,10 @@ end
 local window, unused
 local record_key = outcome_key
 if field ~= '' then
-  for i = 1, w do
-    unused = redis.call('HGET', window_key(i), field)
-    if unused then
-      window = window_key(i)
-      break
-    end
-  end
+  window, unused = find_unused(window_key, w, field)
 end
 if unused then
-  local colon = string.find(unused, ':', 1, true)
-  local expires_ms = tonumber(colon and string.sub(unused, 1, colon - 1) or unused)
-  local owner = colon and string.sub(unused, colon + 1) or ''
-  if not expires_ms or now_ms >= expires_ms or owner ~= identity then
+  if not unused_is_valid(unused, now_ms, identity) then
     return answer('invalid_token', 0)
   end
 elseif client_keys == '1' then
@@ -116,19 +105,11 @@ end
 
 -- 3. submit_rate, on first uses only; the counter is the first write.
 if submit_rate > 0 then
-  local used = tonumber(redis.call('GET', submit_rate_key) or '0') or 0
-  if used >= submit_rate then
-    local left_ms = redis.call('PTTL', submit_rate_key)
-    if left_ms < 0 then
-      redis.call('EXPIRE', submit_rate_key, 60)
-      left_ms = 60000
-    end
-    return answer('rate_limited', math.max(1, math.ceil(left_ms / 1000)))
+  local retry_after = first_uses_exceeded(submit_rate_key, submit_rate)
+  if retry_after then
+    return answer('rate_limited', retry_after)
   end
-  redis.call('INCR', submit_rate_key)
-  if redis.call('PTTL', submit_rate_key) < 0 then
-    redis.call('EXPIRE', submit_rate_key, 60)
-  end
+  first_uses_spend(submit_rate_key)
 end
 
 -- 4. Consume it.

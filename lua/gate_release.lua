@@ -31,8 +31,7 @@ for _, key in ipairs({outcome_key, client_outcome_key}) do
     local _, _, used_by, window, field, unused, window_expireat =
       cmsgpack.unpack(string.sub(state, 2))
     if used_by == grant then
-      local now = redis.call('TIME')
-      local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+      local _, now_ms = redis_now()
       local expires_ms = tonumber(string.match(unused, '^%d+') or '')
       if window ~= '' and expires_ms and now_ms < expires_ms then
         redis.call('HSET', window, field, unused)
@@ -41,7 +40,7 @@ for _, key in ipairs({outcome_key, client_outcome_key}) do
         end
       end
       redis.call('DEL', key)
-      redis.pcall('HINCRBY', metrics_key, 'gate_allowed', -1)
+      redis.pcall('HINCRBY', metrics_key, 'gate_allowed', -1) -- counted when granted
       return 1
     end
   end

@@ -29,14 +29,13 @@ local window_expireat = ARGV[5] -- when the window's hash may go (unix s; every
 local caller_now = ARGV[6]      -- the caller's clock (unix s)
 local max_skew = ARGV[7]        -- how far it may be from Redis's (s)
 
-local now = redis.call('TIME')
--- The window was named by the caller's clock: too far from Redis's, and
--- the token could land where no submission looks, or in a hash already
--- past its expiry. Refuse, loudly (an error reply: 500, logged), before
--- anything is written: a refused request spends no rate budget.
-if math.abs(tonumber(now[1]) - tonumber(caller_now)) > tonumber(max_skew) then
-  return redis.error_reply('ERR clock skew: this host says ' .. caller_now .. ', Redis says ' ..
-                           now[1] .. ' (more than ' .. max_skew .. ' s apart); fix NTP')
+-- Refused before anything is written: a refused request spends no rate
+-- budget (a token written by a skewed clock could also land in a hash
+-- already past its expiry).
+local now_s, now_ms = redis_now()
+local skew = clock_skew_error(now_s, caller_now, max_skew)
+if skew then
+  return skew
 end
 if limit > 0 then
   local used = redis.call('INCR', rate_key)
@@ -48,18 +47,17 @@ if limit > 0 then
     left_ms = 60000
   end
   if used > limit then
-    redis.pcall('HINCRBY', metrics_key, 'rate_limited', 1)
+    bump(metrics_key, 'rate_limited')
     -- Round up: a client that waits Retry-After seconds finds a new window.
     return {0, math.max(1, math.ceil(left_ms / 1000))}
   end
 end
-local expires_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) +
-                   tonumber(ttl_s) * 1000
+local expires_ms = now_ms + tonumber(ttl_s) * 1000
 local value = string.format('%.0f', expires_ms)
 if identity ~= '' then
   value = value .. ':' .. identity
 end
 redis.call('HSET', window_key, field, value)
 redis.call('EXPIREAT', window_key, window_expireat)
-redis.pcall('HINCRBY', metrics_key, 'tokens_issued', 1)
+bump(metrics_key, 'tokens_issued')
 return {1, 0}

@@ -64,12 +64,9 @@ local function line_sku(i)
   return ARGV[12 + n + i]
 end
 
--- Counters must never cost an answer: under maxmemory (noeviction) Redis
--- refuses HINCRBY, and a replay is exactly what a client needs then.
 -- A refused submission is counted apart from token_rate's 'rate_limited'.
 local function count(result)
-  local name = result == 'rate_limited' and 'submit_rate_limited' or result
-  redis.pcall('HINCRBY', metrics_key, name, 1)
+  bump(metrics_key, result == 'rate_limited' and 'submit_rate_limited' or result)
 end
 
 -- DECRBY accepts only a plain integer; tonumber() also takes "2.5", " 5",
@@ -118,36 +115,21 @@ if state then
   return answer('replayed', outcome, order_id, body, sku, available)
 end
 
--- The windows were named by the caller's clock: one too far from Redis's
--- would look in the wrong ones and answer invalid_token for live tokens.
--- Say so instead (an error reply: 500, and the caller logs it).
-local now = redis.call('TIME')
-local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
-if math.abs(tonumber(now[1]) - tonumber(caller_now)) > tonumber(max_skew) then
-  return redis.error_reply('ERR clock skew: this host says ' .. caller_now .. ', Redis says ' ..
-                           now[1] .. ' (more than ' .. max_skew .. ' s apart); fix NTP')
+local now_s, now_ms = redis_now()
+local skew = clock_skew_error(now_s, caller_now, max_skew)
+if skew then
+  return skew
 end
 
--- 2. Unused: "<expiry ms>" or "<expiry ms>:<identity>" in its window's
--- hash (issue_token.lua). An expired entry waits there for its window's
--- hash to expire, and counts as gone. A key we never issued is taken
--- under keys = client, and its outcome goes under client_outcome_key.
+-- 2. Unused: an issued token in its window's hash, or under keys = client
+-- a key we never issued (its outcome goes under client_outcome_key).
 local window, pending
 local record_key = outcome_key
 if field ~= '' then
-  for i = 1, w do
-    pending = redis.call('HGET', window_key(i), field)
-    if pending then
-      window = window_key(i)
-      break
-    end
-  end
+  window, pending = find_unused(window_key, w, field)
 end
 if pending then
-  local colon = string.find(pending, ':', 1, true)
-  local expires_ms = tonumber(colon and string.sub(pending, 1, colon - 1) or pending)
-  local owner = colon and string.sub(pending, colon + 1) or ''
-  if not expires_ms or now_ms >= expires_ms or owner ~= identity then
+  if not unused_is_valid(pending, now_ms, identity) then
     return answer('invalid_token', '', '', '', '', 0)
   end
 elseif client_keys == '1' then
@@ -187,15 +169,9 @@ end
 -- INCR before anything else changes. A refused submission leaves the key
 -- unused.
 if submit_rate > 0 then
-  local used = tonumber(redis.call('GET', submit_rate_key) or '0') or 0
-  if used >= submit_rate then
-    local left_ms = redis.call('PTTL', submit_rate_key)
-    if left_ms < 0 then
-      -- A counter that lost its expiry must never limit a client for good.
-      redis.call('EXPIRE', submit_rate_key, 60)
-      left_ms = 60000
-    end
-    return answer('rate_limited', '', '', '', '', math.max(1, math.ceil(left_ms / 1000)))
+  local retry_after = first_uses_exceeded(submit_rate_key, submit_rate)
+  if retry_after then
+    return answer('rate_limited', '', '', '', '', retry_after)
   end
   if verdict == 'created' then
     local stream_type = redis.call('TYPE', stream_key)['ok']
@@ -204,10 +180,7 @@ if submit_rate > 0 then
                                ', not the orders stream')
     end
   end
-  redis.call('INCR', submit_rate_key)
-  if redis.call('PTTL', submit_rate_key) < 0 then
-    redis.call('EXPIRE', submit_rate_key, 60)
-  end
+  first_uses_spend(submit_rate_key)
 end
 
 -- Records the outcome under the key; an issued token leaves its window.

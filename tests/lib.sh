@@ -329,6 +329,15 @@ ar_wait_until() {
 	done
 }
 
+# ar_lua NAME: the path of lua/NAME.lua as Redis runs it, lua/common.lua
+# first (written under $AR_TMP/lua once), for EVAL and redis-cli --eval.
+ar_lua() {
+	mkdir -p "$AR_TMP/lua"
+	[ -f "$AR_TMP/lua/$1.lua" ] ||
+		cat "$top_srcdir/lua/common.lua" "$top_srcdir/lua/$1.lua" >"$AR_TMP/lua/$1.lua"
+	printf '%s\n' "$AR_TMP/lua/$1.lua"
+}
+
 ar_redis() {
 	"$REDIS_CLI" -s "$AR_TMP/redis.sock" "$@"
 }

@@ -4,7 +4,7 @@
 # behind it. Sourced after tests/lib.sh, tests/lib/front.sh,
 # tests/lib/php.sh, the front's fixture and tests/e2e/http.sh.
 #
-# The test starts Redis (gate_start_redis), the app (its gate_start_app),
+# The test runs gate_setup (Redis, the app, php-fpm's folders), starts
 # the front (with antireplay's own /api/ snippet too: form.php gets its
 # token from POST /api/tokens through it) and php-fpm with gate_php_env,
 # then runs ar_gate_scenario.
@@ -14,12 +14,15 @@
 #                             front started: the tokens URL is on it)
 #   gate_start_redis          a private Redis that keeps its data across a
 #                             restart (conf/redis/antireplay-redis.conf: AOF)
+#   gate_start_app [key=value...]  write the config (gate_config and these)
+#                             and start 4 workers on $AR_APP_SOCK; a front
+#                             that needs them elsewhere defines its own
+#                             after sourcing this file
+#   gate_setup                gate_start_redis, gate_start_app, php-fpm's
+#                             paths and document root
 #   ar_gate_scenario          every check below
 #
-# The test defines:
-#   gate_start_app [key=value...]  write the config (gate_config and these)
-#                             and start the pool where the front expects it
-# and may set:
+# The test may set:
 #   GATE_PATH       the gated URL (default /shop/checkout.php)
 #   GATE_DENY_CT    the Content-Type a client gets with a denial (default
 #                   application/json)
@@ -39,6 +42,19 @@ gate_php_env() {
 
 gate_start_redis() {
 	ar_start_redis "include $top_srcdir/conf/redis/antireplay-redis.conf"
+}
+
+gate_start_app() {
+	# shellcheck disable=SC2046 # one key=value per word
+	ar_write_config $(gate_config) "$@"
+	ar_start_app 4
+}
+
+gate_setup() {
+	gate_start_redis
+	gate_start_app
+	ar_php_paths
+	ar_php_www
 }
 
 # gate_rows [KEY]: how many rows checkout.php stored (for KEY).

@@ -25,10 +25,7 @@ gate_start_app() {
 	ar_start_app_tcp 4 ${AR_APP_PORT:+"$AR_APP_PORT"}
 }
 
-gate_start_redis
-gate_start_app
-ar_php_paths
-ar_php_www
+gate_setup
 {
 	ar_snippet "$AR_APACHE_PROXY_SRC" \
 		'"proxy:unix:/run/antireplay/antireplay.sock|fcgi://localhost"' \

@@ -15,16 +15,7 @@
 ar_require "$LIGHTTPD" "$CURL" "$JQ" "$PHP_FPM" "$PHP_CLI"
 ar_setup
 
-gate_start_app() {
-	# shellcheck disable=SC2046 # one key=value per word
-	ar_write_config $(gate_config) "$@"
-	ar_start_app 4
-}
-
-gate_start_redis
-gate_start_app
-ar_php_paths
-ar_php_www
+gate_setup
 {
 	ar_snippet "$top_srcdir/conf/lighttpd/antireplay-socket.conf" \
 		/run/antireplay/antireplay.sock "$AR_APP_SOCK" || exit 1

@@ -519,14 +519,14 @@ ar_sql "SET GLOBAL max_allowed_packet = DEFAULT"
 # --- m) the scripts alone --------------------------------------------------------------------------
 ar_redis SET ar:m:order:1 x >/dev/null
 check "m: drain_ack on a stream that is gone: nothing acknowledged or trimmed" "$(printf '0\n0')" \
-	"$(ar_redis --eval "$top_srcdir/lua/drain_ack.lua" ar:m:orders ar:m:order:1 , \
+	"$(ar_redis --eval "$(ar_lua drain_ack)" ar:m:orders ar:m:order:1 , \
 		antireplay-drain 60 1-0 2>&1)"
 check "m: and the order hash still gets its TTL" 60 "$(ar_redis TTL ar:m:order:1)"
 ar_redis XGROUP CREATE ar:m:orders g '$' MKSTREAM >/dev/null
 ar_redis XADD ar:m:orders 5-1 order_id x >/dev/null
 ar_redis XREADGROUP GROUP g c STREAMS ar:m:orders '>' >/dev/null
 send_dead() {
-	ar_redis --eval "$top_srcdir/lua/drain_dead.lua" ar:m:orders ar:m:dead , g 5-1 why order_id x
+	ar_redis --eval "$(ar_lua drain_dead)" ar:m:orders ar:m:dead , g 5-1 why order_id x
 }
 check_match "m: drain_dead on a pending entry: a dead letter" '^[0-9]+-[0-9]+$' "$(send_dead)"
 check "m: acknowledged" 0 "$(ar_redis XPENDING ar:m:orders g | head -n 1)"

@@ -235,12 +235,12 @@ GRANT=11111111-2222-4333-8444-555555555555
 eval_lua() {
 	_f=$1
 	shift
-	ar_redis EVAL "$(cat "$top_srcdir/lua/$_f")" "$@"
+	ar_redis EVAL "$(cat "$(ar_lua "$_f")")" "$@"
 }
 check "gate_release first: nothing to give back" 0 \
-	"$(eval_lua gate_release.lua 4 "$TK" "$TK" "ar:gr:$GRANT" ar:metrics "$GRANT" 60)"
+	"$(eval_lua gate_release 4 "$TK" "$TK" "ar:gr:$GRANT" ar:metrics "$GRANT" 60)"
 set -- $(ar_pending "$T7")
-late=$(eval_lua gate.lua 6 "$TK" "$TK" ar:metrics ar:srate:x "ar:gr:$GRANT" "$1" \
+late=$(eval_lua gate 6 "$TK" "$TK" ar:metrics ar:srate:x "ar:gr:$GRANT" "$1" \
 	alice "POST $PAGE" 60 "$GRANT" 1 "$(ar_token_field "$T7")" "$(date +%s)" 30 0 0 |
 	head -n 1)
 check "the late gate script, after its give-back: does nothing" released "$late"

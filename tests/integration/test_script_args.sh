@@ -14,7 +14,7 @@ ar_start_redis
 
 # eval SCRIPT NUMKEYS KEYS... ARGS...: the reply, errors included
 eval_script() {
-	_src=$(cat "$top_srcdir/lua/$1.lua")
+	_src=$(cat "$(ar_lua "$1")")
 	shift
 	ar_redis EVAL "$_src" "$@" 2>&1
 }

@@ -365,10 +365,10 @@ ar_token REMOTE_ADDR=127.0.0.3
 TKEY=$(ar_token_key "$AR_TOKEN")
 G=11111111-2222-4333-8444-555555555555
 set -- $(ar_pending "$AR_TOKEN")
-acl_codes="$acl_codes $(as_app EVAL "$(cat "$top_srcdir/lua/gate.lua")" 6 "$TKEY" "$TKEY" \
+acl_codes="$acl_codes $(as_app EVAL "$(cat "$(ar_lua gate)")" 6 "$TKEY" "$TKEY" \
 	ar:metrics ar:srate:x "ar:gr:$G" "$1" '' "POST /p" 60 "$G" 1 \
 	"$(ar_token_field "$AR_TOKEN")" "$(date +%s)" 30 0 0 | head -n 1)"
-acl_codes="$acl_codes $(as_app EVAL "$(cat "$top_srcdir/lua/gate_release.lua")" 4 "$TKEY" \
+acl_codes="$acl_codes $(as_app EVAL "$(cat "$(ar_lua gate_release)")" 4 "$TKEY" \
 	"$TKEY" "ar:gr:$G" ar:metrics "$G" 60) $(ar_pending "$AR_TOKEN" | wc -l)"
 check "as the ACL user: the gate allows, refuses, and a grant is given back" \
 	" 200 403 409 allowed 1 1" "$acl_codes"

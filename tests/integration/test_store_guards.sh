@@ -60,7 +60,7 @@ check "then the same token orders" 201 "$AR_STATUS"
 # ahead" stays more than the 37 s allowed ahead of Redis's clock.
 NOW=$(date +%s)
 issue() { # OFFSET: issue_token.lua, W = 75 s, skew allowed 37 s
-	ar_redis --eval "$top_srcdir/lua/issue_token.lua" ar:rate:x ar:tw:75:$((NOW / 75)) ar:metrics , \
+	ar_redis --eval "$(ar_lua issue_token)" ar:rate:x ar:tw:75:$((NOW / 75)) ar:metrics , \
 		"${LIMIT:-0}" 600 '' skewtokenfield000000000 $(((NOW / 75 + 10) * 75)) $(($(date +%s) + $1)) 37 2>&1
 }
 check "issue_token with this host's clock" "$(printf '1\n0')" "$(issue 0)"
@@ -71,7 +71,7 @@ check_contains "issue_token rate-limited, from a host 60 s ahead: refused" "ERR 
 	"$(LIMIT=5 issue 60)"
 check "the refused one spent no rate budget" 0 "$(ar_redis EXISTS ar:rate:x)"
 submit() { # OFFSET: submit_order.lua for that token, one line of A
-	ar_redis --eval "$top_srcdir/lua/submit_order.lua" ar:t:skewtokenfield000000000 \
+	ar_redis --eval "$(ar_lua submit_order)" ar:t:skewtokenfield000000000 \
 		ar:t:skewtokenfield000000000 ar:order:skew ar:orders ar:metrics ar:srate:a:x \
 		ar:tw:75:$((NOW / 75)) ar:stock:A , '' "v1
 A 1
