@@ -1,78 +1,114 @@
--- gate: the atomic step of a gate request (a web server asking whether a
--- request to another application may run). Consumes the key on first use
--- and records who used it, for which method and path, under which grant;
--- every later use is answered from that record.
+-- gate: the atomic steps of a gate request (a web server asking whether a
+-- request to another application may run), in two calls on one
+-- connection:
+--   reserve: the key, if unused, is held for this call's grant for
+--            lease_ms (a record that expires by itself);
+--   confirm: the grant's hold becomes final (kept result_ttl): the token
+--            leaves its window, submit_rate is spent, 'allowed' is counted.
+-- The caller answers 200 only after a confirm said 'allowed'. A hold it
+-- never confirmed (its reply was lost, the caller gave up and answered
+-- 503) goes by itself, so the key is usable again, as the client was told.
+-- lease_ms is the caller's command timeout: a confirm that reaches Redis
+-- after its caller gave up finds the hold gone and does nothing.
 --
 -- Its keys and arguments are named once, in the block below, in the order
--- src/store_gate.c appends them: 5 keys, then the w window hashes; 10
+-- src/store_gate.c appends them: 4 keys, then the w window hashes; 12
 -- arguments.
 --
--- Returns {result, retry_after}: result is allowed | duplicate |
--- token_reused | invalid_token | rate_limited (the metric labels), or
--- released when this grant was already given back (gate_release.lua ran
--- first: this call arrived late, after its caller had answered 503).
+-- Returns {verdict, value}: reserved | allowed | expired (the hold is gone)
+-- | pending (another call holds the key: value = ms left) | duplicate |
+-- token_reused | invalid_token | rate_limited (value = Retry-After s).
 --
--- The record is 'g' .. msgpack(identity, fingerprint, grant, window,
--- field, unused, window_expireat): what gate_release.lua needs to put the
--- key back (the window's hash may be gone by then: HDEL of its last field
--- deletes it).
--- submit_order.lua reads it too: a key used at the gate is token_reused
--- there.
+-- The record is 'g' .. msgpack(identity, fingerprint, grant, state), state
+-- 'held' or 'used'. submit_order.lua reads it too: a key used or held at
+-- the gate is token_reused there.
 
-local w = tonumber(ARGV[5])
-if #ARGV ~= 10 or not w or w < 0 or #KEYS ~= 5 + w then
-  return redis.error_reply('ERR gate: expected 5 + w keys and 10 arguments (w >= 0 windows); ' ..
+local w = tonumber(ARGV[7])
+if #ARGV ~= 12 or not w or w < 0 or #KEYS ~= 4 + w then
+  return redis.error_reply('ERR gate: expected 4 + w keys and 12 arguments (w >= 0 windows); ' ..
                            'got ' .. #KEYS .. ' keys and ' .. #ARGV .. ' arguments')
 end
-local outcome_key = KEYS[1]        -- the key's record, once used
+local outcome_key = KEYS[1]        -- the key's record, once held or used
 local client_outcome_key = KEYS[2] -- under keys = client, where a key we never
                                    -- issued records it; else outcome_key
 local metrics_key = KEYS[3]        -- the counters (hash)
 local submit_rate_key = KEYS[4]    -- the client's first uses this minute
-local released_key = KEYS[5]       -- set when this grant was given back
 local function window_key(i)       -- the hashes of unused tokens, the
-  return KEYS[5 + i]               -- likeliest window first
+  return KEYS[4 + i]               -- likeliest window first
 end
-local identity = ARGV[1]           -- the caller's identity ('' when unbound)
-local request = ARGV[2]            -- method and path (fingerprint input)
-local result_ttl = ARGV[3]         -- how long the record is kept (s)
-local grant = ARGV[4]              -- this call's id (a fresh UUID)
--- ARGV[5] is w
-local field = ARGV[6]              -- the token's field in its window hash; ''
+local op = ARGV[1]                 -- 'reserve' or 'confirm'
+local identity = ARGV[2]           -- the caller's identity ('' when unbound)
+local request = ARGV[3]            -- method and path (fingerprint input)
+local result_ttl = ARGV[4]         -- how long a used key's record is kept (s)
+local grant = ARGV[5]              -- the calling request's id (a fresh UUID)
+local lease_ms = ARGV[6]           -- how long a hold lasts unconfirmed
+-- ARGV[7] is w
+local field = ARGV[8]              -- the token's field in its window hash; ''
                                    -- for a key that cannot be a token
-local caller_now = ARGV[7]         -- the caller's clock (unix s)
-local max_skew = ARGV[8]           -- how far it may be from Redis's (s)
-local client_keys = ARGV[9]        -- '1': keys never issued are taken
-local submit_rate = tonumber(ARGV[10]) -- first uses per client per 60 s (0: no limit)
+local caller_now = ARGV[9]         -- the caller's clock (unix s)
+local max_skew = ARGV[10]          -- how far it may be from Redis's (s)
+local client_keys = ARGV[11]       -- '1': keys never issued are taken
+local submit_rate = tonumber(ARGV[12]) -- first uses per client per 60 s (0: no limit)
 
-local function answer(result, retry_after)
+local function answer(result, value)
   bump(metrics_key, 'gate_' .. result)
-  return {result, retry_after}
+  return {result, value}
 end
 
-if redis.call('EXISTS', released_key) == 1 then
-  return {'released', 0}
+local function record(state)
+  return 'g' .. cmsgpack.pack(identity, redis.sha1hex(request), grant, state)
 end
 
--- 1. A record: the key was used, here or by an order.
+-- The record, and where it is.
 local state = redis.call('GET', outcome_key)
+local state_key = outcome_key
 if not state and client_outcome_key ~= outcome_key then
   state = redis.call('GET', client_outcome_key)
+  state_key = client_outcome_key
 end
+
+if op == 'confirm' then
+  if not state or string.sub(state, 1, 1) ~= 'g' then
+    return {'expired', 0}
+  end
+  local _, _, held_by, held = cmsgpack.unpack(string.sub(state, 2))
+  if held_by ~= grant then
+    return {'expired', 0}
+  end
+  if held == 'used' then
+    return {'allowed', 0} -- confirmed already: this is the caller's retry
+  end
+  redis.call('SET', state_key, record('used'), 'EX', result_ttl)
+  if field ~= '' then
+    local window = find_unused(window_key, w, field)
+    if window then
+      redis.call('HDEL', window, field)
+    end
+  end
+  if submit_rate > 0 then
+    first_uses_spend(submit_rate_key)
+  end
+  return answer('allowed', 0)
+end
+
+-- reserve. 1. A record: the key is held or was used, here or by an order.
 if state then
   local kind = string.sub(state, 1, 1)
   if kind ~= 'g' and kind ~= 'o' then
     return redis.error_reply('ERR the record of this key is neither a gate\'s nor an order\'s')
   end
-  local owner, fp, used_by = cmsgpack.unpack(string.sub(state, 2))
+  local owner, fp, held_by, held = cmsgpack.unpack(string.sub(state, 2))
   if owner ~= identity then
     return answer('invalid_token', 0)
   end
   if kind == 'o' then
     return answer('token_reused', 0)
   end
-  if used_by == grant then
-    return {'allowed', 0}
+  if held == 'held' and held_by ~= grant then
+    return {'pending', math.max(1, redis.call('PTTL', state_key))}
+  end
+  if held_by == grant then
+    return {'reserved', 0}
   end
   if fp == redis.sha1hex(request) then
     return answer('duplicate', 0)
@@ -86,12 +122,13 @@ if skew then
   return skew
 end
 
--- 2. Unused: an issued token in its window's hash (issue_token.lua), or
--- under keys = client a key never issued.
-local window, unused
+-- 2. Unused: an issued token in its window's hash (it stays there until
+-- the confirm), or under keys = client a key never issued.
+local unused
 local record_key = outcome_key
 if field ~= '' then
-  window, unused = find_unused(window_key, w, field)
+  local _
+  _, unused = find_unused(window_key, w, field)
 end
 if unused then
   if not unused_is_valid(unused, now_ms, identity) then
@@ -103,25 +140,14 @@ else
   return answer('invalid_token', 0)
 end
 
--- 3. submit_rate, on first uses only; the counter is the first write.
+-- 3. submit_rate: checked now, spent by the confirm.
 if submit_rate > 0 then
   local retry_after = first_uses_exceeded(submit_rate_key, submit_rate)
   if retry_after then
     return answer('rate_limited', retry_after)
   end
-  first_uses_spend(submit_rate_key)
 end
 
--- 4. Consume it.
-local window_expireat = 0
-if window then
-  window_expireat = math.ceil((now_ms + redis.call('PTTL', window)) / 1000)
-end
-redis.call('SET', record_key, 'g' .. cmsgpack.pack(identity, redis.sha1hex(request), grant,
-                                                    window or '', field, unused or '',
-                                                    window_expireat),
-           'EX', result_ttl)
-if window then
-  redis.call('HDEL', window, field)
-end
-return answer('allowed', 0)
+-- 4. Hold it.
+redis.call('SET', record_key, record('held'), 'PX', lease_ms)
+return {'reserved', 0}

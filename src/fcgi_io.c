@@ -19,7 +19,8 @@
 
 struct fcgi_conn {
 	FCGX_Request req;
-	int io_failed; /* a read or write of this request failed or timed out */
+	int io_failed;   /* a read or write of this request failed or timed out */
+	int body_unread; /* a gate request: its stdin was left unread */
 	struct timeval io_timeout;
 	size_t max_body;
 	char *body; /* max_body + 1 bytes, reused by every request */
@@ -77,6 +78,7 @@ int fcgi_io_accept(struct fcgi_conn *c)
 	if (FCGX_Accept_r(&c->req) < 0)
 		return -1;
 	c->io_failed = 0;
+	c->body_unread = 0;
 	/* libfcgi blocks without limit; accepted unix sockets do not inherit
 	 * timeouts from the listener, so set them on each connection. Failure
 	 * only loses the bound, never the request. */
@@ -114,8 +116,10 @@ void fcgi_io_read_request(struct fcgi_conn *c, struct ar_request *req)
 	req->body_len = 0;
 	req->body_state = BODY_OK;
 	c->body[0] = '\0';
-	if (request_is_gate(req))
+	if (request_is_gate(req)) {
+		c->body_unread = 1;
 		return; /* never waits for a body (request.h) */
+	}
 	if (declared == -2) {
 		req->body_state = BODY_INCOMPLETE;
 		return;
@@ -163,6 +167,10 @@ void fcgi_io_finish(struct fcgi_conn *c)
 	 * instead of waiting for the peer. */
 	if (c->io_failed && c->req.ipcFd >= 0)
 		shutdown(c->req.ipcFd, SHUT_RD);
+	/* Unread stdin records would be read as the next request's on a kept
+	 * connection (libfcgi does not skip them): never keep it then. */
+	if (c->body_unread)
+		c->req.keepConnection = 0;
 	FCGX_Finish_r(&c->req);
 }
 

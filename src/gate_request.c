@@ -33,9 +33,13 @@ enum token_status gate_request_key(const struct ar_request *req, int allow_clien
 {
 	enum token_status ts = idem_key_from_request(req, allow_client, out);
 
-	if (ts != TOKEN_ABSENT)
-		return ts;
-	return key_from_query(request_param(req, "REQUEST_URI"), allow_client, out);
+	if (ts == TOKEN_ABSENT)
+		ts = key_from_query(request_param(req, "REQUEST_URI"), allow_client, out);
+	/* The key goes on to the application in a header, whose value the
+	 * fronts trim: " k" and "k" would reach it as one key. */
+	if (ts == TOKEN_OK && (out->text[0] == ' ' || out->text[out->len - 1] == ' '))
+		ts = TOKEN_MALFORMED;
+	return ts;
 }
 
 int gate_request_name(const struct ar_request *req, struct strbuf *out)

@@ -14,7 +14,8 @@
  * token parameter of the protected URL's query (REQUEST_URI: nginx's
  * auth_request sends its own QUERY_STRING), which is all a plain HTML
  * form can carry. A token parameter given twice, holding a NUL, or a query
- * that cannot be decoded is TOKEN_MALFORMED. */
+ * that cannot be decoded is TOKEN_MALFORMED, and so is a quoted key that
+ * starts or ends with a space (it goes on in a header, which fronts trim). */
 enum token_status gate_request_key(const struct ar_request *req, int allow_client,
                                    struct idem_key *out);
 

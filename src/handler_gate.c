@@ -1,7 +1,7 @@
 /* The gate: a web server asks whether a request to another application (a
- * PHP checkout, say) may run. Its key is consumed on first use, in one
- * script (store_gate); every later use is refused, since the gate cannot
- * replay the application's answer. Answered the way the asking front
+ * PHP checkout, say) may run. Its key is held, then made used, by two
+ * steps of one script (store_gate); every later use is refused, since the
+ * gate cannot replay the application's answer. Answered the way the asking front
  * expects: a FastCGI authorizer (lighttpd, Apache) gets 200 with
  * Variable-ANTIREPLAY_KEY, or the real error; nginx's auth_request, which
  * passes on only 2xx, 401 and 403, gets 200 with X-Antireplay-Key, or 403
@@ -10,12 +10,16 @@
 #include "app.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "gate_request.h"
 #include "identity.h"
 #include "log.h"
 #include "strbuf.h"
 #include "token.h"
+
+/* How often a request looks again at a key another request holds. */
+#define GATE_WAIT_STEP_MS 2
 
 static void answer_allowed(const struct ar_request *req, const struct idem_key *key,
                            struct ar_response *resp)
@@ -80,23 +84,59 @@ static void fit_auth_request(const struct ar_request *req, struct ar_response *r
 	resp->status = 403;
 }
 
-/* Consumes the key; the result, or GATE_UNAVAILABLE (-1 after answering
- * 500 for a reply we did not expect). */
+/* Sleeps ms milliseconds (signals may cut it short: the caller bounds
+ * its waits by what it counted, not by the clock). */
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+/* Holds the key for this request, waiting out another request's hold (it
+ * confirms within one command timeout, or its hold goes), then makes it
+ * used. 0 with *r (GATE_ALLOWED only when the confirm said so;
+ * GATE_UNAVAILABLE when Redis could not decide: nothing of this request
+ * stands); -1 after answering 500 for a reply we did not expect. */
 static int consume(struct ar_app *app, const struct store_gate_call *call, enum gate_result *r,
                    long *retry_after, struct ar_response *resp)
 {
-	enum store_status st = store_gate(app->store, call, r, retry_after);
+	long lease_ms = app->config->redis_timeout_ms, waited_ms = 0;
+	struct store_gate_reply reply;
+	enum store_status st;
 
-	if (st == STORE_OK)
+	for (;;) {
+		st = store_gate(app->store, call, GATE_RESERVE, &reply);
+		if (st != STORE_OK || reply.verdict != GATE_PENDING || waited_ms > lease_ms)
+			break;
+		long step = reply.value < GATE_WAIT_STEP_MS ? reply.value : GATE_WAIT_STEP_MS;
+		sleep_ms(step);
+		waited_ms += step;
+	}
+	if (st == STORE_OK && reply.verdict == GATE_REFUSED) {
+		*r = reply.refusal;
+		*retry_after = reply.value;
 		return 0;
+	}
+	if (st == STORE_OK && reply.verdict == GATE_RESERVED) {
+		st = store_gate(app->store, call, GATE_CONFIRM, &reply);
+		/* A confirm whose reply was lost may have run: asking again (it
+		 * is idempotent) tells, while the hold lasts. */
+		if (st == STORE_ERR_UNKNOWN || st == STORE_ERR_UNAVAILABLE)
+			st = store_gate(app->store, call, GATE_CONFIRM, &reply);
+		if (st == STORE_OK && reply.verdict == GATE_CONFIRMED) {
+			*r = GATE_ALLOWED;
+			return 0;
+		}
+	}
 	if (st == STORE_ERR_REPLY) {
 		app_store_failed(resp, st);
 		return -1;
 	}
-	/* The script may have run with its reply lost: the client is told
-	 * 503, so the grant must not stand (store_gate_release). */
-	if (st == STORE_ERR_UNKNOWN)
-		store_gate_release(app->store, call);
+	/* Redis down, slow or full, a hold that expired before its confirm,
+	 * or another request's hold that outlasted a lease: the client is
+	 * told 503, and nothing of this request is left in Redis but a hold
+	 * that goes by itself. */
 	store_gate_count(app->store, GATE_UNAVAILABLE);
 	*r = GATE_UNAVAILABLE;
 	return 0;

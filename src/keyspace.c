@@ -16,7 +16,6 @@ static const char *const kind_names[KEY_KIND_COUNT] = {
     [KEY_RATE] = "rate:",         /* + client */
     [KEY_CLIENT_KEY] = "k:",      /* + idem_key_name */
     [KEY_SUBMIT_RATE] = "srate:", /* + client */
-    [KEY_GATE_RELEASED] = "gr:",  /* + grant */
 };
 
 /* Appends s[0..len) to out at *n, terminated; -1 when it would not fit. */

@@ -15,16 +15,15 @@
 #define KEYSPACE_KEY_MAX (CONFIG_KEY_PREFIX_MAX + 8 + IDENTITY_MAX + 64)
 
 enum key_kind {
-	KEY_TOKEN,         /* "t:<token key>": a used token's recorded outcome */
-	KEY_ORDER,         /* "order:<order id>": an order (hash) */
-	KEY_ORDERS,        /* "orders": the stream of new orders */
-	KEY_DEAD,          /* "orders:dead": orders the database refused */
-	KEY_METRICS,       /* "metrics": counters shared by every process (hash) */
-	KEY_STOCK,         /* "stock:<sku>": units available */
-	KEY_RATE,          /* "rate:<client>": tokens issued in this minute */
-	KEY_CLIENT_KEY,    /* "k:<idem_key_name>": a client-made key's recorded outcome */
-	KEY_SUBMIT_RATE,   /* "srate:<client>": first submissions in this minute */
-	KEY_GATE_RELEASED, /* "gr:<grant>": a gate grant given back */
+	KEY_TOKEN,       /* "t:<token key>": a used token's recorded outcome */
+	KEY_ORDER,       /* "order:<order id>": an order (hash) */
+	KEY_ORDERS,      /* "orders": the stream of new orders */
+	KEY_DEAD,        /* "orders:dead": orders the database refused */
+	KEY_METRICS,     /* "metrics": counters shared by every process (hash) */
+	KEY_STOCK,       /* "stock:<sku>": units available */
+	KEY_RATE,        /* "rate:<client>": tokens issued in this minute */
+	KEY_CLIENT_KEY,  /* "k:<idem_key_name>": a client-made key's recorded outcome */
+	KEY_SUBMIT_RATE, /* "srate:<client>": first submissions in this minute */
 	KEY_KIND_COUNT
 };
 

@@ -160,6 +160,7 @@ int main(int argc, char **argv)
 	serve(&app, conn, &deferred);
 	log_info("shutting down");
 
+	store_flush(store);
 	store_free(store);
 	fcgi_io_free(conn);
 	config_free(&cfg);

@@ -31,7 +31,6 @@ static const char *const script_names[STORE_SCRIPT_COUNT] = {
     [STORE_SCRIPT_ISSUE_TOKEN] = "issue_token",
     [STORE_SCRIPT_SUBMIT_ORDER] = "submit_order",
     [STORE_SCRIPT_GATE] = "gate",
-    [STORE_SCRIPT_GATE_RELEASE] = "gate_release",
 };
 
 static const char *const result_names[SUBMIT_RESULT_COUNT] = {

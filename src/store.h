@@ -27,6 +27,10 @@ enum store_status {
 struct store *store_new(const struct ar_config *cfg);
 void store_free(struct store *st);
 
+/* Sends what this process still owes Redis (the gate's counts of results
+ * decided without it), once, on the way out; what fails is logged. */
+void store_flush(struct store *st);
+
 /* Connects now (AUTH, SELECT, timeouts, SCRIPT LOAD) unless connected.
  * Every other call does this itself when needed. */
 enum store_status store_connect(struct store *st);
@@ -144,24 +148,35 @@ struct store_gate_call {
 	const char *identity;
 	const char *client;  /* the submit_rate client (identity_client_key) */
 	const char *request; /* method, space, path */
-	const char *grant;   /* a fresh UUID naming this call */
+	const char *grant;   /* a fresh UUID naming this request */
 };
 
-/* Consumes call->key if unused, in one script (lua/gate.lua), after
- * sending what this process owes Redis (grants to give back, counts).
- * STORE_OK sets *result (and *retry_after for GATE_RATE_LIMITED). */
-enum store_status store_gate(struct store *st, const struct store_gate_call *call,
-                             enum gate_result *result, long *retry_after);
+/* The two steps of lua/gate.lua: hold the key for the grant (it goes by
+ * itself after redis_timeout_ms unless confirmed), then make it used. */
+enum gate_step { GATE_RESERVE, GATE_CONFIRM };
 
-/* Gives call's grant back (lua/gate_release.lua), for a call that failed
- * with STORE_ERR_UNKNOWN (it may have run) and was answered 503: the key
- * is usable again, as the client was told. When Redis cannot take it now,
- * the release is owed and sent before this process's next gate call. */
-void store_gate_release(struct store *st, const struct store_gate_call *call);
+enum gate_verdict {
+	GATE_RESERVED,  /* reserve: held for this grant */
+	GATE_CONFIRMED, /* confirm: used by this grant: the request may run */
+	GATE_EXPIRED,   /* confirm: the hold is gone (too late): nothing used */
+	GATE_PENDING,   /* reserve: another request holds the key; value = ms left */
+	GATE_REFUSED,   /* refusal says why; value = Retry-After for rate_limited */
+};
+
+struct store_gate_reply {
+	enum gate_verdict verdict;
+	enum gate_result refusal;
+	long value;
+};
+
+/* One step of the gate for call, one round trip (after a reconnect if
+ * needed). STORE_OK fills reply. */
+enum store_status store_gate(struct store *st, const struct store_gate_call *call,
+                             enum gate_step step, struct store_gate_reply *reply);
 
 /* Counts a result decided without Redis (missing or malformed key, Redis
- * unavailable). It is sent now, except GATE_UNAVAILABLE, which waits for
- * this process's next call that reaches Redis. */
+ * unavailable), in Redis now if it can be reached, else after this
+ * process's next gate step that reaches it. */
 void store_gate_count(struct store *st, enum gate_result r);
 
 /* The metric label of r ("allowed", "duplicate", ...). */

@@ -14,16 +14,7 @@ enum store_script {
 	STORE_SCRIPT_ISSUE_TOKEN,
 	STORE_SCRIPT_SUBMIT_ORDER,
 	STORE_SCRIPT_GATE,
-	STORE_SCRIPT_GATE_RELEASE,
 	STORE_SCRIPT_COUNT
-};
-
-/* A grant the gate answered 503 for and could not give back yet. */
-#define STORE_GATE_OWED_MAX 16
-struct store_owed_release {
-	char outcome_key[KEYSPACE_KEY_MAX];
-	char client_outcome_key[KEYSPACE_KEY_MAX];
-	char grant[TOKEN_LEN + 1];
 };
 
 struct store {
@@ -34,8 +25,6 @@ struct store {
 	struct token_windows windows;
 	/* The gate's results decided without Redis, not yet counted there. */
 	long long gate_uncounted[GATE_RESULT_COUNT];
-	struct store_owed_release owed[STORE_GATE_OWED_MAX];
-	size_t n_owed;
 };
 
 /* Appends the key of kind and name; one that does not fit fails the

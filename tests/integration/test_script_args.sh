@@ -68,27 +68,18 @@ check "submit_order, the right counts: runs (no such token)" "invalid_token" \
 	"$(eval_script submit_order 8 $S_KEYS ar:stock:A $(args12 1) 1 A | head -n 1)"
 ar_redis FLUSHDB >/dev/null
 
-#### gate: 5 + w keys, 10 arguments ######################################
-G_KEYS="ar:t:x ar:t:x ar:metrics ar:srate:x ar:gr:g"
-# args10 W: the 10 arguments with w = W
-args10() {
-	echo alice /p 60 g "$1" f "$(date +%s)" 37 0 0
+#### gate: 4 + w keys, 12 arguments ######################################
+G_KEYS="ar:t:x ar:t:x ar:metrics ar:srate:x"
+# args12 W: the 12 arguments of a reserve with w = W
+args12g() {
+	echo reserve alice /p 60 g 300 "$1" f "$(date +%s)" 37 0 0
 }
-refused "gate, a window key missing" "5 keys and 10 arguments" gate 5 $G_KEYS $(args10 1)
-refused "gate, 9 arguments" "6 keys and 9 arguments" \
-	gate 6 $G_KEYS ar:tw:75:1 alice /p 60 g 1 f "$NOW" 37 0
-refused "gate, w not a number" "6 keys and 10 arguments" gate 6 $G_KEYS ar:tw:75:1 $(args10 w)
+refused "gate, a window key missing" "4 keys and 12 arguments" gate 4 $G_KEYS $(args12g 1)
+refused "gate, 11 arguments" "5 keys and 11 arguments" \
+	gate 5 $G_KEYS ar:tw:75:1 reserve alice /p 60 g 300 1 f "$NOW" 37 0
+refused "gate, w not a number" "5 keys and 12 arguments" gate 5 $G_KEYS ar:tw:75:1 $(args12g w)
 check "gate, the right counts: runs (no such token)" "invalid_token" \
-	"$(eval_script gate 6 $G_KEYS ar:tw:75:1 $(args10 1) | head -n 1)"
-ar_redis FLUSHDB >/dev/null
-
-#### gate_release: 4 keys, 2 arguments ####################################
-refused "gate_release, 3 keys" "3 keys and 2 arguments" \
-	gate_release 3 ar:t:x ar:t:x ar:gr:g g 60
-refused "gate_release, no TTL" "4 keys and 1 arguments" \
-	gate_release 4 ar:t:x ar:t:x ar:gr:g ar:metrics g
-check "gate_release, the right counts: runs (nothing to give back)" 0 \
-	"$(eval_script gate_release 4 ar:t:x ar:t:x ar:gr:g ar:metrics g 60)"
+	"$(eval_script gate 5 $G_KEYS ar:tw:75:1 $(args12g 1) | head -n 1)"
 ar_redis FLUSHDB >/dev/null
 
 #### drain_ack: 1 + n keys, 2 + m arguments ###############################

@@ -351,9 +351,8 @@ check "as the ACL user: healthz, token, order, replay, GET order, GET/PUT stock,
 as_app() {
 	"$REDIS_CLI" -s "$AR_TMP/redis.sock" --user antireplay --pass "$PW" --no-auth-warning "$@" 2>&1
 }
-# The gate's scripts, as this user: a gate request (lua/gate.lua) through
-# the app, then lua/gate_release.lua giving back a grant of its own (the
-# path after a lost reply: it restores the token and DELetes the record).
+# The gate, as this user: a request allowed, then refused (both steps of
+# lua/gate.lua); a confirm asked again after a lost reply.
 # Tokens from other addresses: 127.0.0.1 has used its token_rate.
 ar_token REMOTE_ADDR=127.0.0.2
 acl_codes=""
@@ -362,24 +361,21 @@ acl_codes="$acl_codes $AR_STATUS"
 ar_fcgi POST /shop/checkout.php "" ANTIREPLAY_GATE=1 HTTP_IDEMPOTENCY_KEY="$AR_TOKEN"
 acl_codes="$acl_codes $AR_STATUS $(ar_header X-Antireplay-Status)"
 ar_token REMOTE_ADDR=127.0.0.3
-TKEY=$(ar_token_key "$AR_TOKEN")
 G=11111111-2222-4333-8444-555555555555
 set -- $(ar_pending "$AR_TOKEN")
-acl_codes="$acl_codes $(as_app EVAL "$(cat "$(ar_lua gate)")" 6 "$TKEY" "$TKEY" \
-	ar:metrics ar:srate:x "ar:gr:$G" "$1" '' "POST /p" 60 "$G" 1 \
-	"$(ar_token_field "$AR_TOKEN")" "$(date +%s)" 30 0 0 | head -n 1)"
-acl_codes="$acl_codes $(as_app EVAL "$(cat "$(ar_lua gate_release)")" 4 "$TKEY" \
-	"$TKEY" "ar:gr:$G" ar:metrics "$G" 60) $(ar_pending "$AR_TOKEN" | wc -l)"
-check "as the ACL user: the gate allows, refuses, and a grant is given back" \
-	" 200 403 409 allowed 1 1" "$acl_codes"
-set -- $(ar_pending "$AR_TOKEN")
-check "the window's hash, gone with its only token and made again, expires" 1 \
-	"$([ "$(ar_redis TTL "$1")" -gt 0 ] && echo 1)"
+for step in reserve confirm confirm; do
+	acl_codes="$acl_codes $(as_app EVAL "$(cat "$(ar_lua gate)")" 5 \
+		"$(ar_token_key "$AR_TOKEN")" "$(ar_token_key "$AR_TOKEN")" ar:metrics ar:srate:x "$1" \
+		$step '' "POST /p" 60 "$G" 5000 1 "$(ar_token_field "$AR_TOKEN")" "$(date +%s)" 30 \
+		0 0 | head -n 1)"
+done
+check "as the ACL user: the gate allows, refuses; reserve, confirm, confirm again" \
+	" 200 403 409 reserved allowed allowed" "$acl_codes"
 check "Redis denied the app nothing (ACL LOG empty)" "" "$(ar_redis ACL LOG)"
 denied=""
 set -f
 for cmd in "EVAL|return redis.call('FLUSHALL')|0" FLUSHALL 'KEYS|*' 'CONFIG|GET|dir' 'GET|other' 'SET|other|1' \
-	'RENAME|ar:stock:SKU-1|ar:x' 'FLUSHDB'; do
+	'DEL|ar:stock:SKU-1' 'RENAME|ar:stock:SKU-1|ar:x'; do
 	_ifs=$IFS
 	IFS='|'
 	set -- $cmd
