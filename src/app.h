@@ -20,6 +20,8 @@ struct ar_app {
 void app_handle(struct ar_app *app, const struct ar_request *req, struct ar_response *resp,
                 const char **route_name);
 
+/* The helpers every handler may use (handler_common.c). */
+
 /* Answers a failed store call: 503 unavailable (Retry-After: 1) when Redis
  * is down, slow, full or restarting; 500 for a reply we did not expect. */
 void app_store_failed(struct ar_response *resp, enum store_status status);

@@ -44,6 +44,19 @@ static const char *const result_names[SUBMIT_RESULT_COUNT] = {
     [SUBMIT_RATE_LIMITED] = "rate_limited",
 };
 
+/* The gate's results: its metric labels, and its script's replies
+ * (store_gate.c). */
+static const char *const gate_result_names[GATE_RESULT_COUNT] = {
+    [GATE_ALLOWED] = "allowed",
+    [GATE_DUPLICATE] = "duplicate",
+    [GATE_TOKEN_REUSED] = "token_reused",
+    [GATE_INVALID_TOKEN] = "invalid_token",
+    [GATE_MISSING_TOKEN] = "missing_token",
+    [GATE_MALFORMED_TOKEN] = "malformed_token",
+    [GATE_UNAVAILABLE] = "unavailable",
+    [GATE_RATE_LIMITED] = "rate_limited",
+};
+
 /* The counter of result r in the metrics hash: its name, but for
  * rate_limited, which token_rate's counter already is. */
 static const char *counter_name(int r)
@@ -54,6 +67,11 @@ static const char *counter_name(int r)
 const char *store_submit_result_name(enum submit_result r)
 {
 	return result_names[r];
+}
+
+const char *store_gate_result_name(enum gate_result r)
+{
+	return gate_result_names[r];
 }
 
 struct store *store_new(const struct ar_config *cfg)

@@ -6,17 +6,6 @@
 #include "log.h"
 #include "store_priv.h"
 
-static const char *const gate_result_names[GATE_RESULT_COUNT] = {
-    [GATE_ALLOWED] = "allowed",
-    [GATE_DUPLICATE] = "duplicate",
-    [GATE_TOKEN_REUSED] = "token_reused",
-    [GATE_INVALID_TOKEN] = "invalid_token",
-    [GATE_MISSING_TOKEN] = "missing_token",
-    [GATE_MALFORMED_TOKEN] = "malformed_token",
-    [GATE_UNAVAILABLE] = "unavailable",
-    [GATE_RATE_LIMITED] = "rate_limited",
-};
-
 /* The script's other verdicts, by name. */
 static const char *const verdict_names[] = {
     [GATE_RESERVED] = "reserved",
@@ -24,11 +13,6 @@ static const char *const verdict_names[] = {
     [GATE_EXPIRED] = "expired",
     [GATE_PENDING] = "pending",
 };
-
-const char *store_gate_result_name(enum gate_result r)
-{
-	return gate_result_names[r];
-}
 
 /* Sends the counts of results decided without Redis. A failure keeps
  * them for later: a counter never costs an answer. */
@@ -40,7 +24,8 @@ static void send_counts(struct store *st)
 
 		if (st->gate_uncounted[k] == 0)
 			continue;
-		snprintf(field, sizeof field, "gate_%s", gate_result_names[k]);
+		snprintf(field, sizeof field, "gate_%s",
+		         store_gate_result_name((enum gate_result)k));
 		redis_args_start_command(&st->args);
 		redis_args_add_str(&st->args, "HINCRBY");
 		store_add_key(st, KEY_METRICS, "");
@@ -67,7 +52,8 @@ static int parse_gate_reply(const redisReply *r, struct store_gate_reply *reply)
 		}
 	}
 	for (int k = 0; k < GATE_RESULT_COUNT; k++) {
-		if (k != GATE_ALLOWED && redis_reply_is(r->element[0], gate_result_names[k])) {
+		if (k != GATE_ALLOWED &&
+		    redis_reply_is(r->element[0], store_gate_result_name((enum gate_result)k))) {
 			reply->verdict = GATE_REFUSED;
 			reply->refusal = (enum gate_result)k;
 			return 0;
@@ -126,7 +112,8 @@ void store_flush(struct store *st)
 	for (int k = 0; k < GATE_RESULT_COUNT; k++)
 		if (st->gate_uncounted[k] > 0)
 			log_warn("gate: %lld %s results could not be counted in Redis",
-			         st->gate_uncounted[k], gate_result_names[k]);
+			         st->gate_uncounted[k],
+			         store_gate_result_name((enum gate_result)k));
 }
 
 void store_gate_count(struct store *st, enum gate_result r)
