@@ -28,6 +28,11 @@ if #ARGV ~= 12 or not w or w < 0 or #KEYS ~= 4 + w then
   return redis.error_reply('ERR gate: expected 4 + w keys and 12 arguments (w >= 0 windows); ' ..
                            'got ' .. #KEYS .. ' keys and ' .. #ARGV .. ' arguments')
 end
+if (ARGV[1] ~= 'reserve' and ARGV[1] ~= 'confirm') or not tonumber(ARGV[4]) or
+   not tonumber(ARGV[6]) or not tonumber(ARGV[12]) then
+  return redis.error_reply('ERR gate: expected reserve or confirm, and numbers for ' ..
+                           'result_ttl, lease_ms and submit_rate')
+end
 local outcome_key = KEYS[1]        -- the key's record, once held or used
 local client_outcome_key = KEYS[2] -- under keys = client, where a key we never
                                    -- issued records it; else outcome_key
@@ -78,15 +83,17 @@ if op == 'confirm' then
   if held == 'used' then
     return {'allowed', 0} -- confirmed already: this is the caller's retry
   end
+  -- INCR first: the one write that can fail on its data (a counter that is
+  -- not a number) fails before the key is used.
+  if submit_rate > 0 then
+    first_uses_spend(submit_rate_key)
+  end
   redis.call('SET', state_key, record('used'), 'EX', result_ttl)
   if field ~= '' then
     local window = find_unused(window_key, w, field)
     if window then
       redis.call('HDEL', window, field)
     end
-  end
-  if submit_rate > 0 then
-    first_uses_spend(submit_rate_key)
   end
   return answer('allowed', 0)
 end
@@ -140,7 +147,9 @@ else
   return answer('invalid_token', 0)
 end
 
--- 3. submit_rate: checked now, spent by the confirm.
+-- 3. submit_rate: checked now, spent by the confirm (concurrent first uses
+-- of one client can pass the check together: the limit bounds a client's
+-- rate, not its concurrency).
 if submit_rate > 0 then
   local retry_after = first_uses_exceeded(submit_rate_key, submit_rate)
   if retry_after then

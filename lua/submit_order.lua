@@ -11,7 +11,7 @@
 --
 -- Returns {result, outcome, order_id, body, sku, available}, where result is
 -- created | replayed | rejected | token_reused | invalid_token | unknown_sku
--- | out_of_stock | rate_limited (the metric labels) and outcome is the
+-- | out_of_stock | rate_limited | in_progress (the metric labels) and outcome is the
 -- recorded first outcome (created | unknown_sku | out_of_stock) or ''. The
 -- body of an order created now is not sent back: the caller has it. For
 -- rate_limited, available is the seconds left in the client's window.
@@ -92,10 +92,15 @@ if not state and client_outcome_key ~= outcome_key then
   state_key = client_outcome_key
 end
 if state and string.sub(state, 1, 1) == 'g' then
-  -- Used at the gate (gate.lua) to let another request through: never an
-  -- order's key too, whatever duplicate_mode says.
-  local owner = cmsgpack.unpack(string.sub(state, 2))
-  return answer(owner == identity and 'token_reused' or 'invalid_token', '', '', '', '', 0)
+  -- Held or used at the gate (gate.lua) to let another request through:
+  -- never an order's key too, whatever duplicate_mode says. A hold may
+  -- still go (its request was answered 503): retry later, as the IETF
+  -- draft answers a request whose key is in use.
+  local owner, _, _, held = cmsgpack.unpack(string.sub(state, 2))
+  if owner ~= identity then
+    return answer('invalid_token', '', '', '', '', 0)
+  end
+  return answer(held == 'held' and 'in_progress' or 'token_reused', '', '', '', '', 0)
 end
 if state then
   if string.sub(state, 1, 1) ~= 'o' then

@@ -17,9 +17,15 @@
 #include "log.h"
 #include "strbuf.h"
 #include "token.h"
+#include "util.h"
 
-/* How often a request looks again at a key another request holds. */
-#define GATE_WAIT_STEP_MS 2
+/* How often a request looks again at a key another request holds: after
+ * 2 ms, then twice as long each time, up to 25 ms. */
+#define GATE_WAIT_MIN_MS 2
+#define GATE_WAIT_MAX_MS 25
+/* A gate request starts no step later than this many redis_timeout_ms
+ * after it began (a step may then take a few more: docs/gate.md). */
+#define GATE_DEADLINE_TIMEOUTS 4
 
 static void answer_allowed(const struct ar_request *req, const struct idem_key *key,
                            struct ar_response *resp)
@@ -94,24 +100,28 @@ static void sleep_ms(long ms)
 }
 
 /* Holds the key for this request, waiting out another request's hold (it
- * confirms within one command timeout, or its hold goes), then makes it
- * used. 0 with *r (GATE_ALLOWED only when the confirm said so;
- * GATE_UNAVAILABLE when Redis could not decide: nothing of this request
- * stands); -1 after answering 500 for a reply we did not expect. */
+ * confirms or goes within one command timeout), then makes it used.
+ * A confirm whose reply was lost may have run: it is asked again (it is
+ * idempotent; once the hold's time has passed its answer is final) until
+ * the request's deadline, so a slow Redis does not leave a 503 with the
+ * key used. No step starts after the deadline. 0 with *r (GATE_ALLOWED
+ * only when a confirm said so; GATE_UNAVAILABLE when Redis could not
+ * decide in time); -1 after answering 500 for a reply we did not expect. */
 static int consume(struct ar_app *app, const struct store_gate_call *call, enum gate_result *r,
                    long *retry_after, struct ar_response *resp)
 {
-	long lease_ms = app->config->redis_timeout_ms, waited_ms = 0;
+	double deadline = util_now_ms() + GATE_DEADLINE_TIMEOUTS * app->config->redis_timeout_ms;
+	long step_ms = GATE_WAIT_MIN_MS;
 	struct store_gate_reply reply;
 	enum store_status st;
 
 	for (;;) {
 		st = store_gate(app->store, call, GATE_RESERVE, &reply);
-		if (st != STORE_OK || reply.verdict != GATE_PENDING || waited_ms > lease_ms)
+		if (st != STORE_OK || reply.verdict != GATE_PENDING ||
+		    util_now_ms() + step_ms >= deadline)
 			break;
-		long step = reply.value < GATE_WAIT_STEP_MS ? reply.value : GATE_WAIT_STEP_MS;
-		sleep_ms(step);
-		waited_ms += step;
+		sleep_ms(reply.value < step_ms ? reply.value : step_ms);
+		step_ms = step_ms * 2 < GATE_WAIT_MAX_MS ? step_ms * 2 : GATE_WAIT_MAX_MS;
 	}
 	if (st == STORE_OK && reply.verdict == GATE_REFUSED) {
 		*r = reply.refusal;
@@ -120,10 +130,12 @@ static int consume(struct ar_app *app, const struct store_gate_call *call, enum 
 	}
 	if (st == STORE_OK && reply.verdict == GATE_RESERVED) {
 		st = store_gate(app->store, call, GATE_CONFIRM, &reply);
-		/* A confirm whose reply was lost may have run: asking again (it
-		 * is idempotent) tells, while the hold lasts. */
-		if (st == STORE_ERR_UNKNOWN || st == STORE_ERR_UNAVAILABLE)
+		while ((st == STORE_ERR_UNKNOWN || st == STORE_ERR_UNAVAILABLE ||
+		        st == STORE_ERR_FULL) &&
+		       util_now_ms() < deadline) {
+			sleep_ms(GATE_WAIT_MIN_MS);
 			st = store_gate(app->store, call, GATE_CONFIRM, &reply);
+		}
 		if (st == STORE_OK && reply.verdict == GATE_CONFIRMED) {
 			*r = GATE_ALLOWED;
 			return 0;
@@ -134,9 +146,10 @@ static int consume(struct ar_app *app, const struct store_gate_call *call, enum 
 		return -1;
 	}
 	/* Redis down, slow or full, a hold that expired before its confirm,
-	 * or another request's hold that outlasted a lease: the client is
-	 * told 503, and nothing of this request is left in Redis but a hold
-	 * that goes by itself. */
+	 * or another request's holds past the deadline: the client is told
+	 * 503, and nothing of this request is left in Redis but a hold that
+	 * goes by itself (unless no confirm's answer came back in time: see
+	 * docs/gate.md). */
 	store_gate_count(app->store, GATE_UNAVAILABLE);
 	*r = GATE_UNAVAILABLE;
 	return 0;
@@ -171,8 +184,9 @@ static const char *gate(struct ar_app *app, const struct ar_request *req, struct
 	enum token_status ts = gate_request_key(req, client_keys, &key);
 	if (ts != TOKEN_OK) {
 		r = ts == TOKEN_ABSENT ? GATE_MISSING_TOKEN : GATE_MALFORMED_TOKEN;
-		store_gate_count(app->store, r);
 		answer_result(req, &key, r, 0, resp);
+		store_gate_count(app->store, r);
+		store_gate_send_counts(app->store);
 		return store_gate_result_name(r);
 	}
 	warn_no_user(app, req);
@@ -204,6 +218,9 @@ static const char *gate(struct ar_app *app, const struct ar_request *req, struct
 		          store_gate_result_name(r));
 		answer_result(req, &key, r, retry_after, resp);
 		label = store_gate_result_name(r);
+		/* Redis answered: the counts noted while it did not go now. */
+		if (r != GATE_UNAVAILABLE)
+			store_gate_send_counts(app->store);
 	} else {
 		label = resp->log_label;
 	}

@@ -118,6 +118,11 @@ static void answer_submission(struct ar_app *app, struct store_submit_result *re
 		free(body);
 		response_error(resp, ERR_TOKEN_REUSED, NULL);
 		break;
+	case SUBMIT_IN_PROGRESS:
+		free(body);
+		response_error(resp, ERR_REQUEST_IN_PROGRESS, NULL);
+		response_add_header(resp, "Retry-After", "1");
+		break;
 	case SUBMIT_RATE_LIMITED:
 		free(body);
 		response_error_msg(resp, ERR_RATE_LIMITED, "too many submissions; retry later",

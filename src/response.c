@@ -40,6 +40,8 @@ static const struct error_entry error_table[ERR_COUNT] = {
     [ERR_TOKEN_REUSED] = {422, "token_reused",
                           "the token was already used for a different request"},
     [ERR_DUPLICATE_REQUEST] = {409, "duplicate_request", "the token was already used"},
+    [ERR_REQUEST_IN_PROGRESS] = {409, "request_in_progress",
+                                 "a request with this token is in progress; retry shortly"},
     [ERR_RATE_LIMITED] = {429, "rate_limited", "too many tokens requested; retry later"},
     [ERR_INVALID_STOCK] = {400, "invalid_stock",
                            "body must be {\"available\": N} with 0 <= N <= " UTIL_STR(

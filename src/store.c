@@ -42,6 +42,7 @@ static const char *const result_names[SUBMIT_RESULT_COUNT] = {
     [SUBMIT_UNKNOWN_SKU] = "unknown_sku",
     [SUBMIT_OUT_OF_STOCK] = "out_of_stock",
     [SUBMIT_RATE_LIMITED] = "rate_limited",
+    [SUBMIT_IN_PROGRESS] = "in_progress",
 };
 
 /* The gate's results: its metric labels, and its script's replies

@@ -53,6 +53,7 @@ enum submit_result {
 	SUBMIT_UNKNOWN_SKU,
 	SUBMIT_OUT_OF_STOCK,
 	SUBMIT_RATE_LIMITED, /* submit_rate: the key stays unused */
+	SUBMIT_IN_PROGRESS,  /* the gate holds the key for a request in progress */
 	SUBMIT_RESULT_COUNT
 };
 
@@ -170,14 +171,18 @@ struct store_gate_reply {
 };
 
 /* One step of the gate for call, one round trip (after a reconnect if
- * needed). STORE_OK fills reply. */
+ * needed). The hold lasts 9/10 of redis_timeout_ms. STORE_OK fills reply. */
 enum store_status store_gate(struct store *st, const struct store_gate_call *call,
                              enum gate_step step, struct store_gate_reply *reply);
 
-/* Counts a result decided without Redis (missing or malformed key, Redis
- * unavailable), in Redis now if it can be reached, else after this
- * process's next gate step that reaches it. */
+/* Notes a result decided without Redis (missing or malformed key, Redis
+ * unavailable), to be counted there by store_gate_send_counts. */
 void store_gate_count(struct store *st, enum gate_result r);
+
+/* Sends the noted counts (a round trip per result that has some), after
+ * the request's answer is decided: a counter never costs an answer. What
+ * fails stays noted for the next time. */
+void store_gate_send_counts(struct store *st);
 
 /* The metric label of r ("allowed", "duplicate", ...). */
 const char *store_gate_result_name(enum gate_result r);

@@ -14,9 +14,7 @@ static const char *const verdict_names[] = {
     [GATE_PENDING] = "pending",
 };
 
-/* Sends the counts of results decided without Redis. A failure keeps
- * them for later: a counter never costs an answer. */
-static void send_counts(struct store *st)
+void store_gate_send_counts(struct store *st)
 {
 	for (int k = 0; k < GATE_RESULT_COUNT; k++) {
 		char field[32];
@@ -86,9 +84,11 @@ enum store_status store_gate(struct store *st, const struct store_gate_call *cal
 	redis_args_add_str(a, call->request);
 	redis_args_add_int(a, cfg->result_ttl);
 	redis_args_add_str(a, call->grant);
-	/* A confirm that arrives after its caller gave up (one command
-	 * timeout) must find the hold gone. */
-	redis_args_add_int(a, cfg->redis_timeout_ms);
+	/* A confirm that runs after its caller gave up (one command timeout:
+	 * the kernel's timer may fire a tick early, Redis keeps a key a
+	 * millisecond past its time) must find the hold gone. */
+	int lease_ms = cfg->redis_timeout_ms - cfg->redis_timeout_ms / 10;
+	redis_args_add_int(a, lease_ms > 0 ? lease_ms : 1);
 	redis_args_add_int(a, windows);
 	redis_args_add_str(a, field);
 	redis_args_add_int(a, tw->now);
@@ -102,13 +102,12 @@ enum store_status store_gate(struct store *st, const struct store_gate_call *cal
 	if (parse_gate_reply(r, reply) < 0)
 		return store_unexpected(st, "gate", r);
 	freeReplyObject(r);
-	send_counts(st);
 	return STORE_OK;
 }
 
 void store_flush(struct store *st)
 {
-	send_counts(st);
+	store_gate_send_counts(st);
 	for (int k = 0; k < GATE_RESULT_COUNT; k++)
 		if (st->gate_uncounted[k] > 0)
 			log_warn("gate: %lld %s results could not be counted in Redis",
@@ -119,6 +118,4 @@ void store_flush(struct store *st)
 void store_gate_count(struct store *st, enum gate_result r)
 {
 	st->gate_uncounted[r]++;
-	if (r != GATE_UNAVAILABLE)
-		send_counts(st);
 }

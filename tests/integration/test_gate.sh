@@ -23,6 +23,8 @@
 #      allowed once on any of 4 workers, never 409; the two steps from
 #      lua/gate.lua: a hold goes by itself, a late confirm does nothing, a
 #      confirm asked again says allowed again;
+#   f2) a confirm that ran while Redis then held its replies past
+#      redis_timeout_ms (a loopback proxy): asked again, allowed;
 #   g) keys = client at the gate: a key the client made, scoped by the
 #      identity; submit_rate;
 #   h) /metrics counts each outcome; the log never holds a whole token;
@@ -220,10 +222,7 @@ authz POST "$PAGE" HTTP_IDEMPOTENCY_KEY="$T6"
 st_stalled=$AR_STATUS
 kill -CONT "$AR_REDIS_PID"
 check "Redis stalled past redis_timeout_ms: 503" 503 "$st_stalled"
-for i in 1 2 3 4; do
-	authz POST "$PAGE" HTTP_IDEMPOTENCY_KEY="$T6"
-	[ "$AR_STATUS" = 503 ] || break
-done
+authz POST "$PAGE" HTTP_IDEMPOTENCY_KEY="$T6"
 check "the client's retry with the same key: allowed, not 409" "200 $T6" \
 	"$AR_STATUS $(ar_header Variable-ANTIREPLAY_KEY)"
 authz POST "$PAGE" HTTP_IDEMPOTENCY_KEY="$T6"
@@ -267,6 +266,44 @@ check "a late confirm of the expired hold: still expired" expired \
 	"$(gate_step confirm "$T8" "$G1" 100)"
 authz POST "$PAGE" HTTP_IDEMPOTENCY_KEY="$T8"
 check_error "the key is used: a request gets 409" 409 duplicate_request
+# A key the gate holds, at POST /orders: in progress (it may still go).
+new_token
+T10=$AR_TOKEN
+check "reserve T10, 5 s hold" reserved "$(gate_step reserve "$T10" "$G1" 5000)"
+ar_fcgi POST /orders '{"items":[{"sku":"A","qty":1}]}' HTTP_X_USER=alice \
+	HTTP_IDEMPOTENCY_KEY="$T10"
+check_error "POST /orders with a key the gate holds" 409 request_in_progress
+check "... with Retry-After" 1 "$(ar_header Retry-After)"
+ar_redis DEL "$(ar_token_key "$T10")" >/dev/null
+ar_fcgi POST /orders '{"items":[{"sku":"A","qty":1}]}' HTTP_X_USER=alice \
+	HTTP_IDEMPOTENCY_KEY="$T10"
+check "once the hold went, the order is made" 201 "$AR_STATUS"
+
+#### f2) the confirm ran, then Redis stalled before replying ##############
+# Through a loopback proxy that holds every reply of Redis for 0.6 s once a
+# confirm has said "allowed": the worker's confirm times out (400 ms), and
+# it asks again (a confirm is idempotent) until its deadline (4 x 400 ms),
+# so the answer it gets is the truth: allowed. Never a 503 with the key used.
+STALL_PORT=$((20000 + ($$ * 7 + 4099) % 30000))
+perl "$top_srcdir/tests/integration/redis_stall_proxy.pl" "$STALL_PORT" "$AR_REDIS_SOCK" \
+	allowed 0.6 >"$AR_TMP/proxy.log" 2>&1 &
+ar_track $!
+proxy_ready() {
+	grep -q ready "$AR_TMP/proxy.log"
+}
+ar_wait_until 100 proxy_ready || echo "# the proxy did not start: $(cat "$AR_TMP/proxy.log")"
+ar_stop_app
+ar_write_config bind=header:X-User token_rate=0 redis_timeout_ms=400 \
+	redis=127.0.0.1:$STALL_PORT
+ar_start_app 1
+new_token
+T9=$AR_TOKEN
+authz POST "$PAGE" HTTP_IDEMPOTENCY_KEY="$T9"
+check "the confirm's reply held past redis_timeout_ms: asked again, allowed" "200 $T9" \
+	"$AR_STATUS $(ar_header Variable-ANTIREPLAY_KEY)"
+check "... the proxy did hold Redis's replies" 1 "$(grep -c stalled "$AR_TMP/proxy.log")"
+authz POST "$PAGE" HTTP_IDEMPOTENCY_KEY="$T9"
+check_error "... and the key is used once" 409 duplicate_request
 
 #### g) keys = client at the gate ############################################
 ar_stop_app
@@ -294,13 +331,13 @@ check_error "a repeat is not counted: still a duplicate" 409 duplicate_request
 ar_fcgi GET /metrics
 # Every outcome above, counted across the workers and over the restart
 # (allowed when confirmed: the held and expired ones are not).
-for pair in allowed:11 duplicate:38 token_reused:3 invalid_token:3 missing_token:4 \
+for pair in allowed:12 duplicate:39 token_reused:3 invalid_token:3 missing_token:4 \
 	malformed_token:4 unavailable:3 rate_limited:1; do
 	check "antireplay_gate_total{outcome=\"${pair%%:*}\"}" "${pair#*:}" \
 		"$(ar_metric "antireplay_gate_total{outcome=\"${pair%%:*}\"}")"
 done
 leaked=""
-for t in $T1 $T2 $T3 $T4 $T5 $T6 $T7; do
+for t in $T1 $T2 $T3 $T4 $T5 $T6 $T7 $T8 $T9 $T10; do
 	grep -qF "$t" "$AR_TMP/app.log" && leaked="$leaked $t"
 done
 check "the log holds no whole token" "" "$leaked"

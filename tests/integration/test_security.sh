@@ -322,8 +322,9 @@ ar_stop_app
 ar_stop_redis
 ar_start_redis "$ACL"
 ar_redis SET ar:stock:SKU-1 10 >/dev/null
-ar_write_config token_rate=2 log_level=info redis_user=antireplay redis_password="$PW" \
-	admin_token="$ADMIN"
+# submit_rate too: with it, the submit script checks the stream's TYPE.
+ar_write_config token_rate=2 submit_rate=100 log_level=info redis_user=antireplay \
+	redis_password="$PW" admin_token="$ADMIN"
 ar_start_app 1
 acl_codes=""
 acl() { # acl METHOD URI [BODY] [VAR=VALUE...]

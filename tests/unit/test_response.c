@@ -40,6 +40,7 @@ static const struct error_row error_table[] = {
     {ERR_OUT_OF_STOCK, 409, "out_of_stock"},
     {ERR_TOKEN_REUSED, 422, "token_reused"},
     {ERR_DUPLICATE_REQUEST, 409, "duplicate_request"},
+    {ERR_REQUEST_IN_PROGRESS, 409, "request_in_progress"},
     {ERR_RATE_LIMITED, 429, "rate_limited"},
     {ERR_INVALID_STOCK, 400, "invalid_stock"},
     {ERR_ADMIN_DISABLED, 403, "admin_disabled"},
