@@ -15,3 +15,5 @@ TESTS += tests/integration/test_store_guards.sh tests/integration/test_script_ar
 	tests/integration/test_client_keys.sh tests/integration/test_gate.sh
 dist_check_SCRIPTS += tests/integration/test_store_guards.sh tests/integration/test_script_args.sh \
 	tests/integration/test_client_keys.sh tests/integration/test_gate.sh
+## test_gate.sh's loopback proxy that holds Redis's replies (perl-base).
+EXTRA_DIST += tests/integration/redis_stall_proxy.pl
