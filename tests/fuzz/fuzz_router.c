@@ -14,11 +14,12 @@
  * method and the path, never the query. */
 static void check_gate(const char *method, const char *uri)
 {
+	method = method ? method : "";
 	struct strbuf env0 = STRBUF_INIT, env1 = STRBUF_INIT, name = STRBUF_INIT;
 	struct idem_key key;
 
 	strbuf_puts(&env0, "REQUEST_METHOD=");
-	strbuf_puts(&env0, method ? method : "");
+	strbuf_puts(&env0, method);
 	strbuf_puts(&env1, "REQUEST_URI=");
 	strbuf_puts(&env1, uri ? uri : "");
 	char *const env[] = {env0.data, env1.data, NULL};
@@ -30,7 +31,9 @@ static void check_gate(const char *method, const char *uri)
 		    (!allow_client && !key.is_token))
 			abort();
 	}
-	if (gate_request_name(&req, &name) == 0 && strchr(name.data, '?'))
+	/* "METHOD /path": the method is the front's, the path stops at '?'. */
+	if (gate_request_name(&req, &name) == 0 &&
+	    (name.len <= strlen(method) || strchr(name.data + strlen(method) + 1, '?')))
 		abort();
 	strbuf_free(&env0);
 	strbuf_free(&env1);
