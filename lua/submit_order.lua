@@ -6,15 +6,22 @@
 -- counters, in one call.
 --
 -- Its keys and arguments are named once, in the block below, in the order
--- src/store.c appends them: 6 keys, the w window hashes, the n stock keys;
--- 12 arguments, then the n quantities and the n SKUs.
+-- src/store.c appends them: 7 keys, the w window hashes, the n stock keys;
+-- 13 arguments, then the n quantities and the n SKUs.
 --
 -- Returns {result, outcome, order_id, body, sku, available}, where result is
 -- created | replayed | rejected | token_reused | invalid_token | unknown_sku
 -- | out_of_stock | rate_limited | in_progress (the metric labels) and outcome is the
 -- recorded first outcome (created | unknown_sku | out_of_stock) or ''. The
--- body of an order created now is not sent back: the caller has it. For
--- rate_limited, available is the seconds left in the client's window.
+-- body of an order created now is not sent back: the caller has it (with
+-- the random id; order_id says which id was used). For rate_limited,
+-- available is the seconds left in the client's window.
+--
+-- The order's id: for a token we issued, the one the caller derived from
+-- the identity and the token, so an order that a failover lost and the
+-- client's retry makes again keeps its id (a drain that had stored it adds
+-- nothing); for a key the client made (it may come again once expired), a
+-- random one. An existing order is never overwritten.
 --
 -- Everything that can fail is checked before the first write: Redis does
 -- not roll a script back.
@@ -22,9 +29,9 @@
 -- The arguments, named once. A call that does not match is refused
 -- before anything is read or written.
 local w = tonumber(ARGV[7])
-local n = (#ARGV - 12) / 2
-if #ARGV < 14 or #ARGV % 2 ~= 0 or not w or w < 0 or #KEYS ~= 6 + w + n then
-  return redis.error_reply('ERR submit_order: expected 6 + w + n keys and 12 + 2n arguments ' ..
+local n = (#ARGV - 13) / 2
+if #ARGV < 15 or #ARGV % 2 ~= 1 or not w or w < 0 or #KEYS ~= 7 + w + n then
+  return redis.error_reply('ERR submit_order: expected 7 + w + n keys and 13 + 2n arguments ' ..
                            '(n >= 1 lines, w >= 0 windows); got ' .. #KEYS .. ' keys and ' ..
                            #ARGV .. ' arguments')
 end
@@ -33,22 +40,24 @@ local outcome_key = KEYS[1]     -- the key's recorded outcome, once used: a
 local client_outcome_key = KEYS[2] -- under keys = client, where a token-shaped
                                 -- key that we never issued records its
                                 -- outcome; else the same as outcome_key
-local order_key = KEYS[3]       -- the new order (hash)
+local order_key = KEYS[3]       -- the new order (hash), under the random id
 local stream_key = KEYS[4]      -- the orders stream
 local metrics_key = KEYS[5]     -- the counters (hash)
 local submit_rate_key = KEYS[6] -- the client's first submissions this minute
+local issued_order_key = KEYS[7] -- the new order under the id derived from the
+                                -- token (the same as order_key when none)
 local function window_key(i)    -- the hashes of unused tokens of every issue
-  return KEYS[6 + i]            -- window it can be in, the likeliest first
+  return KEYS[7 + i]            -- window it can be in, the likeliest first
 end
 local function stock_key(i)     -- the stock of line i, in request order
-  return KEYS[6 + w + i]
+  return KEYS[7 + w + i]
 end
 local identity = ARGV[1]        -- the caller's identity ('' when unbound)
 local canonical = ARGV[2]       -- the canonical order (fingerprint input)
 local result_ttl = ARGV[3]      -- how long the outcome is kept (s)
 local duplicate_mode = ARGV[4]  -- 'replay' or 'reject'
-local new_order_id = ARGV[5]    -- the id and JSON of the order if created
-local new_order_json = ARGV[6]
+local new_order_id = ARGV[5]    -- the random id and the JSON of the order if
+local new_order_json = ARGV[6]  -- created (the JSON starts {"order_id":"<id>")
 -- ARGV[7] is w
 local field = ARGV[8]           -- the token's field in its window hash; ''
                                 -- for a key that cannot be a token
@@ -57,11 +66,13 @@ local max_skew = ARGV[10]       -- how far it may be from Redis's (s)
 local client_keys = ARGV[11]    -- '1': keys = client (keys never issued are
                                 -- taken on first use)
 local submit_rate = tonumber(ARGV[12]) -- first uses per client per 60 s (0: no limit)
+local issued_order_id = ARGV[13] -- the id derived from the token; '' for a key
+                                -- that cannot be a token
 local function line_qty(i)
-  return ARGV[12 + i]
+  return ARGV[13 + i]
 end
 local function line_sku(i)
-  return ARGV[12 + n + i]
+  return ARGV[13 + n + i]
 end
 
 -- A refused submission is counted apart from token_rate's 'rate_limited'.
@@ -143,6 +154,12 @@ else
   return answer('invalid_token', '', '', '', '', 0)
 end
 
+-- The order's id and hash: derived for a token we issued, else random.
+local order_id, order_hash = new_order_id, order_key
+if pending and issued_order_id ~= '' then
+  order_id, order_hash = issued_order_id, issued_order_key
+end
+
 -- 3. Stock of every line, then the quantities: the verdict, nothing
 -- written yet.
 local verdict, verdict_sku, verdict_available = 'created', '', 0
@@ -159,6 +176,15 @@ for i = 1, n do
   end
 end
 if verdict == 'created' then
+  -- Never over an existing order: its token was used, so finding one here
+  -- means the keyspace holds what our scripts never write together.
+  if redis.call('EXISTS', order_hash) == 1 then
+    return redis.error_reply('ERR ' .. order_hash .. ' exists already; an order is never ' ..
+                             'overwritten')
+  end
+  if string.sub(new_order_json, 1, 13) ~= '{"order_id":"' then
+    return redis.error_reply('ERR submit_order: the order JSON must start with its order_id')
+  end
   for i = 1, n do
     if stock[i] < tonumber(line_qty(i)) then
       verdict, verdict_sku, verdict_available = 'out_of_stock', line_sku(i), stock[i]
@@ -206,11 +232,12 @@ end
 -- 5. The writes, which must not fail halfway. XADD goes first: a foreign
 -- key where the stream belongs (a key_prefix shared with another
 -- application) fails it with WRONGTYPE before anything is written, and so
--- does a Redis over maxmemory (when submit_rate is 0). (The order key is
--- named by a fresh UUID.)
-redis.call('XADD', stream_key, '*', 'order_id', new_order_id, 'order', new_order_json)
+-- does a Redis over maxmemory (when submit_rate is 0). (The order's hash
+-- was checked above not to exist.)
+local order_json = '{"order_id":"' .. order_id .. string.sub(new_order_json, 14 + #new_order_id)
+redis.call('XADD', stream_key, '*', 'order_id', order_id, 'order', order_json)
 for i = 1, n do
   redis.call('DECRBY', stock_key(i), line_qty(i))
 end
-redis.call('HSET', order_key, 'order', new_order_json, 'owner', identity)
-return record('created', new_order_id, new_order_json, '', 0)
+redis.call('HSET', order_hash, 'order', order_json, 'owner', identity)
+return record('created', order_id, order_json, '', 0)

@@ -172,7 +172,8 @@ static int read_order(const struct ar_request *req, struct order_input *in,
 static void submit(struct ar_app *app, const struct ar_request *req, struct order_input *in,
                    struct ar_response *resp)
 {
-	char order_id[TOKEN_LEN + 1], identity[IDENTITY_MAX + 1], client[IDENTITY_CLIENT_MAX];
+	char order_id[TOKEN_LEN + 1], issued_order_id[TOKEN_LEN + 1] = "";
+	char identity[IDENTITY_MAX + 1], client[IDENTITY_CLIENT_MAX];
 	char created_at[UTIL_RFC3339_LEN + 1], shown[LOG_TOKEN_SHOWN + 4];
 	struct idem_key key;
 	struct store_submit_result res;
@@ -190,9 +191,13 @@ static void submit(struct ar_app *app, const struct ar_request *req, struct orde
 	}
 	if (app_check_key_scope(&key, identity, resp) < 0)
 		return;
-	/* A fresh id for every order, so a client key used again after it
-	 * expired never names an earlier order. */
+	/* A fresh id for an order made with a key the client made, so a key
+	 * used again after it expired never names an earlier order; for a
+	 * token we issued, one derived from it, so the order a failover lost
+	 * and the retry makes again keeps its id (the script picks). */
 	token_generate(order_id);
+	if (key.is_token)
+		token_order_id(identity, key.text, issued_order_id);
 	clock_gettime(CLOCK_REALTIME, &now);
 	util_format_rfc3339_ms(&now, created_at);
 
@@ -207,6 +212,7 @@ static void submit(struct ar_app *app, const struct ar_request *req, struct orde
 	                               .order = &in->order,
 	                               .canonical = canonical.data,
 	                               .order_id = order_id,
+	                               .issued_order_id = issued_order_id,
 	                               .order_json = json.data,
 	                               .order_json_len = json.len};
 	enum store_status st = store_submit_order(app->store, &sub, &res);

@@ -328,7 +328,10 @@ void order_canonical(const struct order *o, struct strbuf *out)
 void order_write_json(const struct order *o, const char *order_id, const char *created_at,
                       struct strbuf *out)
 {
-	strbuf_puts(out, "{\"order_id\":\"");
+	static const char head[] = "{\"order_id\":\"";
+	_Static_assert(sizeof head - 1 == ORDER_JSON_ID_AT, "the id's place in the JSON");
+
+	strbuf_puts(out, head);
 	strbuf_puts(out, order_id);
 	strbuf_puts(out, "\",\"status\":\"created\",\"items\":[");
 	for (size_t i = 0; i < o->n_items; i++) {

@@ -70,6 +70,11 @@ void order_input_free(struct order_input *in);
  * customer. Two bodies that mean the same order give the same string. */
 void order_canonical(const struct order *o, struct strbuf *out);
 
+/* Where order_write_json puts the 36-character order_id: it always starts
+ * {"order_id":"<id>", so the submit script can put another id of the same
+ * length in its place (lua/submit_order.lua). */
+#define ORDER_JSON_ID_AT 13
+
 /* Appends the order representation to out: compact JSON, members in
  * contract order (order_id, status, items in request order, customer if
  * any, created_at), byte for byte what jansson's compact dump gives. */

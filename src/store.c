@@ -19,13 +19,13 @@ _Static_assert(STORE_OK == (int)REDIS_STATUS_OK &&
                    STORE_ERR_REPLY == (int)REDIS_STATUS_REPLY,
                "store_status mirrors redis_status");
 
-/* The biggest call, submit_order: EVALSHA sha numkeys, the keys (6 +
- * windows + lines), the arguments (12 + 2 * lines). */
+/* The biggest call, submit_order: EVALSHA sha numkeys, the keys (7 +
+ * windows + lines), the arguments (13 + 2 * lines). */
 #define MAX_ARGS                                                                    \
-	(REDIS_ARGS_SCRIPT_HEAD + 6 + KEYSPACE_WINDOWS_MAX + ORDER_MAX_ITEMS + 12 + \
+	(REDIS_ARGS_SCRIPT_HEAD + 7 + KEYSPACE_WINDOWS_MAX + ORDER_MAX_ITEMS + 13 + \
 	 2 * ORDER_MAX_ITEMS)
-/* Its copied keys (6 + lines) and numbers (a few, and each quantity). */
-#define ARGS_BUF ((6 + ORDER_MAX_ITEMS) * KEYSPACE_KEY_MAX + (10 + ORDER_MAX_ITEMS) * 24)
+/* Its copied keys (7 + lines) and numbers (a few, and each quantity). */
+#define ARGS_BUF ((7 + ORDER_MAX_ITEMS) * KEYSPACE_KEY_MAX + (10 + ORDER_MAX_ITEMS) * 24)
 
 static const char *const script_names[STORE_SCRIPT_COUNT] = {
     [STORE_SCRIPT_ISSUE_TOKEN] = "issue_token",
@@ -285,6 +285,8 @@ enum store_status store_submit_order(struct store *st, const struct store_submis
 	store_add_key(st, KEY_ORDERS, "");
 	store_add_key(st, KEY_METRICS, "");
 	store_add_key(st, KEY_SUBMIT_RATE, sub->client);
+	store_add_key(st, KEY_ORDER,
+	              sub->issued_order_id[0] ? sub->issued_order_id : sub->order_id);
 	int windows = key->is_token ? tw->count : 0;
 	for (int i = 0; i < windows; i++)
 		redis_args_add(a, tw->key[i], tw->key_len[i]);
@@ -303,6 +305,7 @@ enum store_status store_submit_order(struct store *st, const struct store_submis
 	redis_args_add_int(a, keyspace_max_skew(tw));
 	redis_args_add_str(a, client_keys ? "1" : "0");
 	redis_args_add_int(a, cfg->submit_rate);
+	redis_args_add_str(a, sub->issued_order_id);
 	for (size_t i = 0; i < n; i++)
 		redis_args_add_int(a, o->items[i].qty);
 	for (size_t i = 0; i < n; i++)
@@ -316,10 +319,12 @@ enum store_status store_submit_order(struct store *st, const struct store_submis
 		return store_unexpected(st, "submit_order", r);
 	}
 	freeReplyObject(r);
-	/* The script does not send back the body it was just given. */
+	/* The script does not send back the body it was just given; its id is
+	 * the one the script chose (derived or random, of one length). */
 	if (res->result == SUBMIT_CREATED && !res->body) {
 		res->body = xstrndup(sub->order_json, sub->order_json_len);
 		res->body_len = sub->order_json_len;
+		memcpy(res->body + ORDER_JSON_ID_AT, res->order_id, TOKEN_LEN);
 	}
 	return STORE_OK;
 }

@@ -67,9 +67,12 @@ struct store_submission {
 	const char *identity;
 	const char *client; /* the rate-limit client (identity_client_key) */
 	const struct order *order;
-	const char *canonical;  /* order_canonical(order) */
-	const char *order_id;   /* the id to use if the order is created */
-	const char *order_json; /* its representation */
+	const char *canonical;       /* order_canonical(order) */
+	const char *order_id;        /* a random id for the order if created */
+	const char *issued_order_id; /* for a token-shaped key: the id if it is a
+	                                token we issued (token_order_id); else "" */
+	const char *order_json;      /* its representation, with order_id; it
+	                                starts {"order_id":"<id>" */
 	size_t order_json_len;
 };
 

@@ -1,10 +1,12 @@
 /* token: UUID syntax, generation, the Redis name. */
 #include "token.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <uuid/uuid.h>
 
+#include "strbuf.h"
 #include "util.h"
 
 static int is_hex(char c)
@@ -68,4 +70,30 @@ void token_key_name(const char *token, char out[TOKEN_KEY_LEN + 1])
 		u[b] = (unsigned char)(hex_value(token[i]) << 4 | hex_value(token[i + 1]));
 	}
 	util_base64url(u, sizeof u, out);
+}
+
+/* antireplay's namespace for order ids (a random UUID, fixed for good:
+ * changing it renames every future order of a retried token). */
+static const char order_id_namespace[TOKEN_LEN + 1] = "5b0c3f7e-8d2a-4c61-9e57-3a1f6d28b4c9";
+
+void token_uuid5(const char ns[TOKEN_LEN + 1], const char *name, size_t len,
+                 char out[TOKEN_LEN + 1])
+{
+	uuid_t space, id;
+
+	if (uuid_parse(ns, space) != 0)
+		abort(); /* a namespace is one of our constants */
+	uuid_generate_sha1(id, space, name, len);
+	uuid_unparse_lower(id, out);
+}
+
+void token_order_id(const char *identity, const char *token, char out[TOKEN_LEN + 1])
+{
+	struct strbuf name = STRBUF_INIT;
+
+	strbuf_puts(&name, identity);
+	strbuf_putc(&name, '\0');
+	strbuf_puts(&name, token);
+	token_uuid5(order_id_namespace, name.data, name.len, out);
+	strbuf_free(&name);
 }

@@ -21,6 +21,19 @@ enum token_status token_parse(const char *s, size_t len, char out[TOKEN_LEN + 1]
  * uuid_generate_random (the kernel's CSPRNG through getrandom). */
 void token_generate(char out[TOKEN_LEN + 1]);
 
+/* The name-based (version 5, SHA-1) UUID of name[0..len) in namespace ns
+ * (a UUID, lowercase), RFC 4122 section 4.3; lowercase. */
+void token_uuid5(const char ns[TOKEN_LEN + 1], const char *name, size_t len,
+                 char out[TOKEN_LEN + 1]);
+
+/* The id of the order made with an issued token: token_uuid5 of identity,
+ * a NUL and the token, in antireplay's own namespace. The same token and
+ * identity always name the same order, so an order that a failover lost
+ * and the client's retry made again keeps its id; the token's 122 random
+ * bits make it as unguessable as a random id, and it reveals nothing of
+ * the token. token must be lowercase (token_parse). */
+void token_order_id(const char *identity, const char *token, char out[TOKEN_LEN + 1]);
+
 /* The token's name in Redis: its 16 bytes in unpadded base64url, 22
  * characters, the field of its issue window's hash while unused and, once
  * used, the end of its own key (README, Redis key layout). Shorter than the

@@ -99,6 +99,8 @@ REDIS_CLI=${REDIS_CLI:-$(command -v redis-cli || true)}
 # machine), so a hung worker fails a test, not the suite.
 AR_TIMEOUT=${AR_TIMEOUT:-$(command -v timeout || true)}
 AR_UUID4_RE='^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$'
+# An order made with an issued token: a name-based (version 5) UUID.
+AR_UUID5_RE='^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$'
 
 AR_TESTS=0
 AR_FAILED=0

@@ -35,6 +35,7 @@
 
 AR_ADMIN_TOKEN=e2e-admin-token-0123456789
 SC_UUID_RE='[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}'
+SC_ORDER_ID_RE='[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}'
 SC_TIME_RE='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z'
 # Tokens per client and 60 s; the scenario asks for fewer from 127.0.0.1.
 SC_RATE=40
@@ -181,7 +182,8 @@ sc_orders() {
 	check_status "POST /orders" 201
 	cp "$AR_TMP/http.body" "$AR_TMP/order1.body"
 	SC_ORDER1=$(h_json '.order_id')
-	sc_matches "POST /orders: order_id a UUID v4" "$SC_UUID_RE" "$SC_ORDER1"
+	sc_matches "POST /orders: order_id a UUID v5 (derived from the token)" "$SC_ORDER_ID_RE" \
+		"$SC_ORDER1"
 	check "POST /orders Location carries base_path" "$AR_BASE/orders/$SC_ORDER1" \
 		"$(h_header Location)"
 	check "POST /orders: status created" created "$(h_json '.status')"

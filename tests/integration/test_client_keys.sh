@@ -185,6 +185,10 @@ ar_start_app 1
 order "expiring-key"
 check "a key with result_ttl 1: created" 201 "$AR_STATUS"
 OLD_ID=$(ar_json_get order_id)
+UUID_KEY=6f1d2c3b-4a59-4e8f-9d7c-0b1a2c3d4e5f
+order "$UUID_KEY"
+check "a UUID the client made (never issued), result_ttl 1: created" 201 "$AR_STATUS"
+OLD_UUID_ID=$(ar_json_get order_id)
 ttl_gone() { # the key's outcome is gone: no ar:k: key with a TTL of 1 s or less
 	for k in $(ar_redis --scan --pattern 'ar:k:*'); do
 		t=$(ar_redis TTL "$k")
@@ -195,6 +199,41 @@ ar_wait_until 300 ttl_gone
 order "expiring-key"
 check "after result_ttl the key is new again: a new order" "201 1" \
 	"$AR_STATUS $([ "$(ar_json_get order_id)" != "$OLD_ID" ] && echo 1)"
+order "$UUID_KEY"
+check "... a UUID the client made too: a new order id (random, never derived)" "201 1" \
+	"$AR_STATUS $([ "$(ar_json_get order_id)" != "$OLD_UUID_ID" ] && echo 1)"
+
+# An issued token's order id is derived from the identity and the token:
+# when a failover loses the order (its writes roll back: the token unused
+# again, no record, no order) the client's retry makes it again under the
+# same id, so a drain that had stored it adds nothing.
+ar_token HTTP_X_USER=alice
+T=$AR_TOKEN
+set -- $(ar_pending "$T")
+WINDOW=$1 UNUSED=$2
+order "$T"
+check "an issued token: created" 201 "$AR_STATUS"
+ISSUED_ID=$(ar_json_get order_id)
+check "its id is not a random (version 4) UUID: version 5, name-based" 5 \
+	"$(printf '%s' "$ISSUED_ID" | cut -c15)"
+ar_redis DEL "$(ar_token_key "$T")" "ar:order:$ISSUED_ID" >/dev/null
+ar_redis HSET "$WINDOW" "$(ar_token_field "$T")" "$UNUSED" >/dev/null
+order "$T"
+check "the same token after the writes were lost: made again, the same id" \
+	"201 $ISSUED_ID" "$AR_STATUS $(ar_json_get order_id)"
+check "... the body says that id too" 1 "$(grep -c "\"order_id\":\"$ISSUED_ID\"" "$AR_BODY_FILE")"
+ar_token HTTP_X_USER=bob
+ar_fcgi POST /orders "$ORDER_A" HTTP_X_USER=bob HTTP_IDEMPOTENCY_KEY="$AR_TOKEN"
+check "another token: another id" 1 "$([ "$(ar_json_get order_id)" != "$ISSUED_ID" ] && echo 1)"
+# An order hash already under that id (what the scripts never write with
+# an unused token) is never overwritten: 500, nothing moves.
+ar_redis DEL "$(ar_token_key "$T")" >/dev/null
+ar_redis HSET "$WINDOW" "$(ar_token_field "$T")" "$UNUSED" >/dev/null
+stock_before=$(ar_stock A)
+order "$T"
+check_error "an order already under the token's id" 500 internal_error
+check "... the hash and the stock are untouched" "1 $stock_before" \
+	"$(ar_redis EXISTS "ar:order:$ISSUED_ID") $(ar_stock A)"
 
 #### e) config ##############################################################
 ar_write_config keys=client

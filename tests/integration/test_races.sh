@@ -103,7 +103,7 @@ check "one token x$N: one created, the rest replayed" \
 	"created=1 replayed=$((N - 1)) oos=0 other=0" "$(tally "$AR_TMP/same" $N)"
 check "one token x$N: every answer names the same order" 1 "$(sort -u "$AR_TMP/same/ids" | wc -l | tr -d ' ')"
 check "one token x$N: $N order ids, one UUID" "$N 1" \
-	"$(grep -Ec "$AR_UUID4_RE" "$AR_TMP/same/ids") $(sort -u "$AR_TMP/same/ids" | wc -l | tr -d ' ')"
+	"$(grep -Ec "$AR_UUID5_RE" "$AR_TMP/same/ids") $(sort -u "$AR_TMP/same/ids" | wc -l | tr -d ' ')"
 nbodies=$(i=1; while [ $i -le $N ]; do cat "$AR_TMP/same/$i.out.body"; echo; i=$((i + 1)); done | sort -u | wc -l | tr -d ' ')
 check "one token x$N: every body identical" 1 "$nbodies"
 check "one token x$N: one stream entry" 1 "$(ar_xlen)"

@@ -41,31 +41,31 @@ check "issue_token, the right counts: issued" "1
 	$((NOW + 3600)) "$(date +%s)" 37)"
 ar_redis FLUSHDB >/dev/null
 
-#### submit_order: 6 + w + n keys, 12 + 2n arguments ######################
-# ARGS12 W: the 12 fixed arguments with w = W (keys = issued, no submit_rate)
-args12() {
+#### submit_order: 7 + w + n keys, 13 + 2n arguments ######################
+# ARGS13 W: the 13 fixed arguments with w = W (keys = issued, no submit_rate)
+args13() {
 	printf '%s\n' id canon 60 replay 0d7f1a3e-0000-4000-8000-000000000001 '{}' "$1" f "$NOW" 37 \
-		0 0
+		0 0 0d7f1a3e-0000-5000-8000-000000000002
 }
-S_KEYS="ar:t:f ar:t:f ar:order:x ar:orders ar:metrics ar:srate:a:x ar:tw:75:1"
+S_KEYS="ar:t:f ar:t:f ar:order:x ar:orders ar:metrics ar:srate:a:x ar:order:y ar:tw:75:1"
 # shellcheck disable=SC2046,SC2086
-refused "submit_order, a stock key missing" "7 keys and 14 arguments" \
-	submit_order 7 $S_KEYS $(args12 1) 1 A
+refused "submit_order, a stock key missing" "8 keys and 15 arguments" \
+	submit_order 8 $S_KEYS $(args13 1) 1 A
 # shellcheck disable=SC2046,SC2086
-refused "submit_order, a quantity without its SKU" "8 keys and 13 arguments" \
-	submit_order 8 $S_KEYS ar:stock:A $(args12 1) 1
+refused "submit_order, a quantity without its SKU" "9 keys and 14 arguments" \
+	submit_order 9 $S_KEYS ar:stock:A $(args13 1) 1
 # shellcheck disable=SC2046,SC2086
-refused "submit_order, no line" "7 keys and 12 arguments" \
-	submit_order 7 $S_KEYS $(args12 1)
+refused "submit_order, no line" "8 keys and 13 arguments" \
+	submit_order 8 $S_KEYS $(args13 1)
 # shellcheck disable=SC2046,SC2086
-refused "submit_order, w = -1" "8 keys and 14 arguments" \
-	submit_order 8 $S_KEYS ar:stock:A $(args12 -1) 1 A
+refused "submit_order, w = -1" "9 keys and 15 arguments" \
+	submit_order 9 $S_KEYS ar:stock:A $(args13 -1) 1 A
 # shellcheck disable=SC2046,SC2086
-refused "submit_order, w not a number" "8 keys and 14 arguments" \
-	submit_order 8 $S_KEYS ar:stock:A $(args12 w) 1 A
+refused "submit_order, w not a number" "9 keys and 15 arguments" \
+	submit_order 9 $S_KEYS ar:stock:A $(args13 w) 1 A
 # shellcheck disable=SC2046,SC2086
 check "submit_order, the right counts: runs (no such token)" "invalid_token" \
-	"$(eval_script submit_order 8 $S_KEYS ar:stock:A $(args12 1) 1 A | head -n 1)"
+	"$(eval_script submit_order 9 $S_KEYS ar:stock:A $(args13 1) 1 A | head -n 1)"
 ar_redis FLUSHDB >/dev/null
 
 #### gate: 4 + w keys, 12 arguments ######################################

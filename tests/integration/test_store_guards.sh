@@ -73,9 +73,10 @@ check "the refused one spent no rate budget" 0 "$(ar_redis EXISTS ar:rate:x)"
 submit() { # OFFSET: submit_order.lua for that token, one line of A
 	ar_redis --eval "$(ar_lua submit_order)" ar:t:skewtokenfield000000000 \
 		ar:t:skewtokenfield000000000 ar:order:skew ar:orders ar:metrics ar:srate:a:x \
-		ar:tw:75:$((NOW / 75)) ar:stock:A , '' "v1
+		ar:order:skew ar:tw:75:$((NOW / 75)) ar:stock:A , '' "v1
 A 1
-c-" 86400 replay skew '{}' 1 skewtokenfield000000000 $(($(date +%s) + $1)) 37 0 0 1 A 2>&1
+c-" 86400 replay skew '{"order_id":"skew"}' 1 skewtokenfield000000000 \
+		$(($(date +%s) + $1)) 37 0 0 '' 1 A 2>&1
 }
 ar_redis SET ar:stock:A 5 >/dev/null
 check_contains "submit_order from a host 60 s ahead: refused" "ERR clock skew" "$(submit 60)"

@@ -135,7 +135,7 @@ ar_fcgi POST /orders "$ORDER1,\"token\":\"$T1\"}"
 OID1=$(ar_json_get order_id)
 TS1=$(ar_json_get created_at)
 check "created: status" 201 "$AR_STATUS"
-check_match "created: order_id is a UUID v4" "$AR_UUID4_RE" "$OID1"
+check_match "created: order_id is a UUID v5 (derived from the issued token)" "$AR_UUID5_RE" "$OID1"
 check_match "created: created_at is RFC 3339 UTC with ms ($TS1)" "$TS_RE" "$TS1"
 check "created: body, members in order" \
 	"{\"order_id\":\"$OID1\",\"status\":\"created\",\"items\":[{\"sku\":\"A\",\"qty\":2},{\"sku\":\"B\",\"qty\":1}],\"customer\":\"bob\",\"created_at\":\"$TS1\"}" \

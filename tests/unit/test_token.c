@@ -277,6 +277,40 @@ static void test_generate_differs(void **state)
 	assert_string_not_equal(a, c);
 }
 
+/* RFC 4122 section 4.3, as Python's documentation shows it:
+ * uuid5(NAMESPACE_DNS, "python.org"). */
+static void test_uuid5_known_vector(void **state)
+{
+	char out[TOKEN_LEN + 1];
+
+	(void)state;
+	token_uuid5("6ba7b810-9dad-11d1-80b4-00c04fd430c8", "python.org", 10, out);
+	assert_string_equal(out, "886313e1-3b8a-5372-9b90-0c9aee199e5d");
+}
+
+static void test_order_id_derived(void **state)
+{
+	const char *t1 = "0f0e8c51-2b7e-4d3a-9c1f-5a6b7c8d9e0f";
+	const char *t2 = "0f0e8c51-2b7e-4d3a-9c1f-5a6b7c8d9e00";
+	char a[TOKEN_LEN + 1], b[TOKEN_LEN + 1], c[TOKEN_LEN + 1], d[TOKEN_LEN + 1];
+
+	(void)state;
+	token_order_id("alice", t1, a);
+	token_order_id("alice", t1, b);
+	token_order_id("bob", t1, c);
+	token_order_id("alice", t2, d);
+	assert_string_equal(a, b);     /* the same token, the same order */
+	assert_string_not_equal(a, c); /* another identity */
+	assert_string_not_equal(a, d); /* another token */
+	assert_true(token_is_valid(a, strlen(a)));
+	assert_int_equal(a[14], '5');               /* version 5 */
+	assert_true(strchr("89ab", a[19]) != NULL); /* RFC 4122 variant */
+	assert_null(strstr(a, "0f0e8c51"));         /* nothing of the token shows */
+	/* An empty identity (bind = none) is an identity of its own. */
+	token_order_id("", t1, c);
+	assert_string_not_equal(a, c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -293,6 +327,8 @@ int main(void)
 	    cmocka_unit_test(test_generate_differs),
 	    cmocka_unit_test(test_generate_unique_and_after_fork),
 	    cmocka_unit_test(test_key_name),
+	    cmocka_unit_test(test_uuid5_known_vector),
+	    cmocka_unit_test(test_order_id_derived),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
