@@ -5,6 +5,17 @@
 -- own first line, so a script still checks its arguments before it reads
 -- or writes anything.
 
+-- A used key's record (an order's 'o', the gate's 'g') and where it is:
+-- under outcome_key, or under client_outcome_key (keys = client: a key we
+-- never issued). nil when neither holds one.
+local function find_record(outcome_key, client_outcome_key)
+  local state = redis.call('GET', outcome_key)
+  if state or client_outcome_key == outcome_key then
+    return state, outcome_key
+  end
+  return redis.call('GET', client_outcome_key), client_outcome_key
+end
+
 -- Redis's clock: whole seconds, and milliseconds.
 local function redis_now()
   local t = redis.call('TIME')

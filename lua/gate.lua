@@ -65,12 +65,7 @@ local function record(state)
 end
 
 -- The record, and where it is.
-local state = redis.call('GET', outcome_key)
-local state_key = outcome_key
-if not state and client_outcome_key ~= outcome_key then
-  state = redis.call('GET', client_outcome_key)
-  state_key = client_outcome_key
-end
+local state, state_key = find_record(outcome_key, client_outcome_key)
 
 if op == 'confirm' then
   if not state or string.sub(state, 1, 1) ~= 'g' then

@@ -96,12 +96,7 @@ local function answer(result, outcome, order_id, body, sku, available)
 end
 
 -- 1. A recorded outcome: the key was used.
-local state = redis.call('GET', outcome_key)
-local state_key = outcome_key
-if not state and client_outcome_key ~= outcome_key then
-  state = redis.call('GET', client_outcome_key)
-  state_key = client_outcome_key
-end
+local state, state_key = find_record(outcome_key, client_outcome_key)
 if state and string.sub(state, 1, 1) == 'g' then
   -- Held or used at the gate (gate.lua) to let another request through:
   -- never an order's key too, whatever duplicate_mode says. A hold may
