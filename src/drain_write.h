@@ -3,8 +3,12 @@
  * the shop's, a value too long for a column). One transaction for the
  * batch; when the tables refuse its data, each half on its own, down to
  * the orders refused alone. Those are at fault only if the tables take
- * orders at all: another part of the batch went in, or orderdb_probe did.
- * If not, every order is refused (the tables changed): an outage. */
+ * orders at all after that (orderdb_probe goes in) and refuse them alone
+ * again after the probe: a change of the tables undone meanwhile blames no
+ * order. If the probe is refused, every order is (the tables changed): an
+ * outage. A change that makes the tables refuse every order, landing
+ * between the probe and the suspect's second try, is the one case left
+ * that dead-letters an order not at fault. */
 #ifndef AR_DRAIN_WRITE_H
 #define AR_DRAIN_WRITE_H
 
