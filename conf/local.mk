@@ -7,4 +7,4 @@ examplesnginxdir = $(docdir)/examples/nginx
 dist_examplesnginx_DATA = conf/nginx/antireplay.conf \
 	conf/nginx/antireplay-gate.conf conf/nginx/antireplay-gate-log.conf
 examplesredisdir = $(docdir)/examples/redis
-dist_examplesredis_DATA = conf/redis/antireplay-redis.conf
+dist_examplesredis_DATA = conf/redis/antireplay-redis.conf conf/redis/antireplay-sentinel.conf

@@ -3,3 +3,4 @@ dist_doc_DATA += docs/design.md
 dist_doc_DATA += docs/deploy.md
 dist_doc_DATA += docs/security.md
 dist_doc_DATA += docs/gate.md
+dist_doc_DATA += docs/scale.md

@@ -80,6 +80,15 @@ local function first_uses_spend(key)
   end
 end
 
+-- A write of what key already holds, so that the WAIT the caller sends
+-- behind a script that otherwise only read (a replay, a confirm asked
+-- again) covers the writes it answers from: since Redis 7.2 WAIT covers
+-- only the connection's own replicated writes. pcall: under maxmemory the
+-- answer matters more.
+local function rewrite_same(key, value)
+  redis.pcall('SET', key, value, 'KEEPTTL')
+end
+
 -- Bumps a counter of the metrics hash. Counters must never cost an answer:
 -- under maxmemory (noeviction) Redis refuses HINCRBY, and a replay is
 -- exactly what a client needs then.

@@ -5,6 +5,9 @@
 --            lease_ms (a record that expires by itself);
 --   confirm: the grant's hold becomes final (kept result_ttl): the token
 --            leaves its window, submit_rate is spent, 'allowed' is counted.
+--   release: the grant's confirm is undone (the key is unused again, the
+--            token back in its window): the caller's WAIT after the confirm
+--            came back short, and it answers 503.
 -- The caller answers 200 only after a confirm said 'allowed'. A hold it
 -- never confirmed (its reply was lost, the caller gave up and answered
 -- 503) goes by itself, so the key is usable again, as the client was told.
@@ -16,11 +19,13 @@
 -- arguments.
 --
 -- Returns {verdict, value}: reserved | allowed | expired (the hold is gone)
+-- | released
 -- | pending (another call holds the key: value = ms left) | duplicate |
 -- token_reused | invalid_token | rate_limited (value = Retry-After s).
 --
--- The record is 'g' .. msgpack(identity, fingerprint, grant, state), state
--- 'held' or 'used'. submit_order.lua reads it too: a key used or held at
+-- The record is 'g' .. msgpack(identity, fingerprint, grant, state[,
+-- window, value]), state 'held' or 'used'; a used token's record keeps the
+-- window and the value it had there, for a release. submit_order.lua reads it too: a key used or held at
 -- the gate is token_reused there.
 
 local w = tonumber(ARGV[7])
@@ -28,9 +33,9 @@ if #ARGV ~= 12 or not w or w < 0 or #KEYS ~= 4 + w then
   return redis.error_reply('ERR gate: expected 4 + w keys and 12 arguments (w >= 0 windows); ' ..
                            'got ' .. #KEYS .. ' keys and ' .. #ARGV .. ' arguments')
 end
-if (ARGV[1] ~= 'reserve' and ARGV[1] ~= 'confirm') or not tonumber(ARGV[4]) or
+if (ARGV[1] ~= 'reserve' and ARGV[1] ~= 'confirm' and ARGV[1] ~= 'release') or not tonumber(ARGV[4]) or
    not tonumber(ARGV[6]) or not tonumber(ARGV[12]) then
-  return redis.error_reply('ERR gate: expected reserve or confirm, and numbers for ' ..
+  return redis.error_reply('ERR gate: expected reserve, confirm or release, and numbers for ' ..
                            'result_ttl, lease_ms and submit_rate')
 end
 local outcome_key = KEYS[1]        -- the key's record, once held or used
@@ -41,7 +46,7 @@ local submit_rate_key = KEYS[4]    -- the client's first uses this minute
 local function window_key(i)       -- the hashes of unused tokens, the
   return KEYS[4 + i]               -- likeliest window first
 end
-local op = ARGV[1]                 -- 'reserve' or 'confirm'
+local op = ARGV[1]                 -- 'reserve', 'confirm' or 'release'
 local identity = ARGV[2]           -- the caller's identity ('' when unbound)
 local request = ARGV[3]            -- method and path (fingerprint input)
 local result_ttl = ARGV[4]         -- how long a used key's record is kept (s)
@@ -60,7 +65,10 @@ local function answer(result, value)
   return {result, value}
 end
 
-local function record(state)
+local function record(state, window, value)
+  if window then
+    return 'g' .. cmsgpack.pack(identity, redis.sha1hex(request), grant, state, window, value)
+  end
   return 'g' .. cmsgpack.pack(identity, redis.sha1hex(request), grant, state)
 end
 
@@ -76,6 +84,7 @@ if op == 'confirm' then
     return {'expired', 0}
   end
   if held == 'used' then
+    rewrite_same(state_key, state)
     return {'allowed', 0} -- confirmed already: this is the caller's retry
   end
   -- INCR first: the one write that can fail on its data (a counter that is
@@ -83,14 +92,47 @@ if op == 'confirm' then
   if submit_rate > 0 then
     first_uses_spend(submit_rate_key)
   end
-  redis.call('SET', state_key, record('used'), 'EX', result_ttl)
+  local window, value
   if field ~= '' then
-    local window = find_unused(window_key, w, field)
+    window, value = find_unused(window_key, w, field)
     if window then
       redis.call('HDEL', window, field)
     end
   end
+  redis.call('SET', state_key, record('used', window, value), 'EX', result_ttl)
   return answer('allowed', 0)
+end
+
+if op == 'release' then
+  if not state or string.sub(state, 1, 1) ~= 'g' then
+    return {'released', 0}
+  end
+  local _, _, held_by, held, window, value = cmsgpack.unpack(string.sub(state, 2))
+  if held_by ~= grant or held ~= 'used' then
+    return {'released', 0}
+  end
+  -- Back in its window (one of this call's keys: a script touches only
+  -- the keys it is given) while the token lives. The confirm's HDEL may
+  -- have emptied the window, and Redis deletes an empty hash: one made
+  -- again here lives as long as the token.
+  local _, now_ms = redis_now()
+  local expires_ms = window and tonumber(string.match(value, '^(%d+)'))
+  for i = 1, w do
+    if window_key(i) == window and expires_ms and expires_ms > now_ms then
+      redis.call('HSET', window, field, value)
+      if redis.call('PTTL', window) < 0 then
+        redis.call('EXPIRE', window, math.ceil((expires_ms - now_ms) / 1000) + 1)
+      end
+    end
+  end
+  -- A hold that goes in a millisecond, not a DEL (the ACL line has no DEL):
+  -- a request meanwhile waits it out, an order is told to retry.
+  redis.call('SET', state_key, record('held'), 'PX', 1)
+  if submit_rate > 0 and (tonumber(redis.call('GET', submit_rate_key)) or 0) > 0 then
+    redis.call('DECRBY', submit_rate_key, 1)
+  end
+  redis.pcall('HINCRBY', metrics_key, 'gate_allowed', -1)
+  return {'released', 0}
 end
 
 -- reserve. 1. A record: the key is held or was used, here or by an order.

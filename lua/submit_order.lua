@@ -123,6 +123,7 @@ if state then
   if fp ~= redis.sha1hex(canonical) then
     return answer('token_reused', '', '', '', '', 0)
   end
+  rewrite_same(state_key, state)
   return answer('replayed', outcome, order_id, body, sku, available)
 end
 

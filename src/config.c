@@ -38,6 +38,31 @@ static int set_long(long *slot, const char *value, long min, long max, char *why
 	return 0;
 }
 
+/* "host:port" ("[v6]:port"), len bytes of s, into *host (replaced) and
+ * *port; -1 when it is not one. */
+static int parse_host_port(const char *s, size_t len, char **host, int *port)
+{
+	const char *colon = NULL;
+	long p;
+
+	for (size_t i = 0; i < len; i++)
+		if (s[i] == ':')
+			colon = s + i;
+	if (!colon || colon == s || memchr(s, ' ', len) || memchr(s, '\t', len) ||
+	    util_parse_long(colon + 1, len - (size_t)(colon + 1 - s), 1, 65535, &p) < 0)
+		return -1;
+	const char *h = s;
+	size_t hlen = (size_t)(colon - s);
+	if (h[0] == '[' && hlen > 2 && h[hlen - 1] == ']') {
+		h++;
+		hlen -= 2;
+	}
+	free(*host);
+	*host = xstrndup(h, hlen);
+	*port = (int)p;
+	return 0;
+}
+
 /* "unix:/path" or "host:port" ("[v6]:port") into *unix_path or *host and
  * *port; the other form's fields are cleared. */
 static int set_address(const char *value, char **host, int *port, char **unix_path, char *why,
@@ -54,31 +79,108 @@ static int set_address(const char *value, char **host, int *port, char **unix_pa
 		*host = NULL;
 		return 0;
 	}
-	const char *colon = strrchr(value, ':');
-	long p;
-	if (!colon || colon == value ||
-	    util_parse_long(colon + 1, strlen(colon + 1), 1, 65535, &p) < 0) {
+	if (parse_host_port(value, strlen(value), host, port) < 0) {
 		snprintf(why, whylen, "expected host:port or unix:/path, got '%.64s'", value);
 		return -1;
 	}
-	const char *h = value;
-	size_t hlen = (size_t)(colon - value);
-	if (h[0] == '[' && hlen > 2 && h[hlen - 1] == ']') {
-		h++;
-		hlen -= 2;
-	}
-	free(*host);
-	*host = xstrndup(h, hlen);
-	*port = (int)p;
 	free(*unix_path);
 	*unix_path = NULL;
 	return 0;
 }
 
+static void clear_sentinels(struct ar_config *cfg)
+{
+	for (int i = 0; i < cfg->n_sentinels; i++) {
+		free(cfg->sentinel[i].host);
+		cfg->sentinel[i].host = NULL;
+	}
+	cfg->n_sentinels = 0;
+	free(cfg->sentinel_master);
+	cfg->sentinel_master = NULL;
+}
+
+/* "HOST:PORT[,HOST:PORT...]/NAME", after "sentinel://". */
+static int set_sentinels(struct ar_config *cfg, const char *list, char *why, size_t whylen)
+{
+	const char *slash = strrchr(list, '/');
+	const char *p = list;
+
+	clear_sentinels(cfg);
+	if (!slash || slash == list || slash[-1] == ',' || slash[1] == '\0' ||
+	    strlen(slash + 1) > CONFIG_SENTINEL_NAME_MAX ||
+	    slash[1 + strspn(slash + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                                "0123456789._-")] != '\0') {
+		snprintf(why, whylen,
+		         "expected sentinel://HOST:PORT[,HOST:PORT...]/NAME, NAME of at most %d "
+		         "letters, digits, '.', '_' or '-'",
+		         CONFIG_SENTINEL_NAME_MAX);
+		return -1;
+	}
+	while (p < slash) {
+		const char *comma = memchr(p, ',', (size_t)(slash - p));
+		const char *end = comma ? comma : slash;
+		struct ar_host_port *s = &cfg->sentinel[cfg->n_sentinels];
+
+		if (cfg->n_sentinels == CONFIG_SENTINELS_MAX ||
+		    parse_host_port(p, (size_t)(end - p), &s->host, &s->port) < 0) {
+			snprintf(
+			    why, whylen,
+			    cfg->n_sentinels == CONFIG_SENTINELS_MAX
+			        ? "at most %d Sentinels"
+			        : "expected sentinel://HOST:PORT[,HOST:PORT...]/NAME (%d at most)",
+			    CONFIG_SENTINELS_MAX);
+			clear_sentinels(cfg);
+			return -1;
+		}
+		cfg->n_sentinels++;
+		p = end + 1;
+	}
+	if (cfg->n_sentinels == 0) {
+		snprintf(why, whylen, "expected sentinel://HOST:PORT[,HOST:PORT...]/NAME");
+		return -1;
+	}
+	cfg->sentinel_master = xstrdup(slash + 1);
+	return 0;
+}
+
 static int set_redis(struct ar_config *cfg, const char *value, char *why, size_t whylen)
 {
+	if (strncmp(value, "sentinel://", 11) == 0)
+		return set_sentinels(cfg, value + 11, why, whylen);
+	if (strncmp(value, "unix:", 5) != 0 && strstr(value, "://")) {
+		snprintf(why, whylen,
+		         "expected host:port, unix:/path or sentinel://HOST:PORT[,...]/NAME "
+		         "(no other scheme; Redis Cluster is not supported yet)");
+		return -1;
+	}
+	clear_sentinels(cfg);
 	return set_address(value, &cfg->redis_host, &cfg->redis_port, &cfg->redis_unix_path, why,
 	                   whylen);
+}
+
+static int set_sentinel_password(struct ar_config *cfg, const char *value, char *why, size_t whylen)
+{
+	(void)why, (void)whylen;
+	replace_string(&cfg->sentinel_password, value);
+	return 0;
+}
+
+static int set_wait_replicas(struct ar_config *cfg, const char *value, char *why, size_t whylen)
+{
+	long v;
+	if (set_long(&v, value, 0, 64, why, whylen) < 0)
+		return -1;
+	cfg->wait_replicas = (int)v;
+	return 0;
+}
+
+static int set_wait_timeout_ms(struct ar_config *cfg, const char *value, char *why, size_t whylen)
+{
+	long v;
+	if (set_long(&v, value, 1, 60000, why, whylen) < 0)
+		return -1;
+	cfg->wait_timeout_ms = (int)v;
+	return 0;
 }
 
 static int set_redis_password(struct ar_config *cfg, const char *value, char *why, size_t whylen)
@@ -374,6 +476,9 @@ static const struct {
     {"redis_user", set_redis_user, CONFIG_FCGI | CONFIG_DRAIN},
     {"redis_db", set_redis_db, CONFIG_FCGI | CONFIG_DRAIN},
     {"redis_timeout_ms", set_redis_timeout_ms, CONFIG_FCGI | CONFIG_DRAIN},
+    {"sentinel_password", set_sentinel_password, CONFIG_FCGI | CONFIG_DRAIN},
+    {"wait_replicas", set_wait_replicas, CONFIG_FCGI | CONFIG_DRAIN},
+    {"wait_timeout_ms", set_wait_timeout_ms, CONFIG_FCGI | CONFIG_DRAIN},
     {"client_timeout_ms", set_client_timeout_ms, CONFIG_FCGI},
     {"key_prefix", set_key_prefix, CONFIG_FCGI | CONFIG_DRAIN},
     {"token_ttl", set_token_ttl, CONFIG_FCGI},
@@ -409,6 +514,9 @@ void config_init(struct ar_config *cfg)
 	cfg->redis_user = xstrdup("");
 	cfg->redis_db = 0;
 	cfg->redis_timeout_ms = 500;
+	cfg->sentinel_password = xstrdup("");
+	cfg->wait_replicas = 0;
+	cfg->wait_timeout_ms = 100;
 	cfg->client_timeout_ms = 10000;
 	cfg->key_prefix = xstrdup("ar:");
 	cfg->token_ttl = 600;
@@ -457,6 +565,8 @@ void config_free(struct ar_config *cfg)
 	free(cfg->redis_unix_path);
 	free(cfg->redis_password);
 	free(cfg->redis_user);
+	clear_sentinels(cfg);
+	free(cfg->sentinel_password);
 	free(cfg->key_prefix);
 	free(cfg->bind_name);
 	free(cfg->base_path);
@@ -542,6 +652,17 @@ static int line_of(const int seen[N_KEYS], const char *key)
 static int check_combinations(const struct ar_config *cfg, const char *name, const int seen[N_KEYS],
                               char *err, size_t errlen)
 {
+	if (cfg->wait_replicas > 0 && cfg->wait_timeout_ms >= cfg->redis_timeout_ms) {
+		/* The WAIT's reply must come back within the command timeout, or
+		 * every confirmed write would look like a lost connection. */
+		snprintf(err, errlen,
+		         "%s:%d: key 'wait_timeout_ms': %d must be below redis_timeout_ms (%d)",
+		         name,
+		         line_of(seen, line_of(seen, "wait_timeout_ms") ? "wait_timeout_ms"
+		                                                        : "redis_timeout_ms"),
+		         cfg->wait_timeout_ms, cfg->redis_timeout_ms);
+		return -1;
+	}
 	if (cfg->keys == KEYS_CLIENT && cfg->bind == BIND_NONE) {
 		/* With no identity every client would share one key space, and
 		 * could read another's order by replaying its key. */

@@ -16,7 +16,20 @@ enum ar_duplicate_mode { DUPLICATE_REPLAY, DUPLICATE_REJECT };
 enum ar_keys { KEYS_ISSUED, KEYS_CLIENT };
 enum ar_bind { BIND_NONE, BIND_REMOTE_USER, BIND_HEADER, BIND_COOKIE };
 
+/* redis = sentinel://HOST:PORT[,HOST:PORT...]/NAME: at most this many. */
+#define CONFIG_SENTINELS_MAX 8
+/* The longest group (master) name a Sentinel address may hold. */
+#define CONFIG_SENTINEL_NAME_MAX 64
+
+struct ar_host_port {
+	char *host;
+	int port;
+};
+
 struct ar_config {
+	/* redis: one address (redis_host or redis_unix_path), or the Sentinels
+	 * to ask where the primary of group sentinel_master is (n_sentinels >
+	 * 0; then redis_host and redis_unix_path are unused). */
 	char *redis_host; /* TCP host, or NULL when redis_unix_path is set */
 	int redis_port;
 	char *redis_unix_path; /* from "unix:/path", else NULL */
@@ -24,6 +37,13 @@ struct ar_config {
 	char *redis_user;      /* empty: AUTH with the password alone */
 	int redis_db;
 	int redis_timeout_ms;
+	struct ar_host_port sentinel[CONFIG_SENTINELS_MAX];
+	int n_sentinels;
+	char *sentinel_master;   /* NULL unless n_sentinels > 0 */
+	char *sentinel_password; /* empty: Sentinels without AUTH */
+	/* After a script that wrote: WAIT for this many replicas (0: not). */
+	int wait_replicas;
+	int wait_timeout_ms;   /* below redis_timeout_ms */
 	int client_timeout_ms; /* a stalled web-server connection frees the worker */
 	char *key_prefix;
 	long token_ttl;  /* seconds */

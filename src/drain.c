@@ -60,7 +60,7 @@ struct drain {
  * order, or drain_dead with an entry's fields and values. */
 static int args_max(size_t batch)
 {
-	return (int)(REDIS_ARGS_SCRIPT_HEAD + 3 + 2 * batch + 2 * DEAD_FIELDS_MAX);
+	return (int)(REDIS_ARGS_SCRIPT_HEAD + 6 + 2 * batch + 2 * DEAD_FIELDS_MAX);
 }
 
 struct drain *drain_new(const struct ar_config *cfg, const char *consumer)
@@ -547,6 +547,37 @@ static int write_batch(struct drain *d)
 	return rc;
 }
 
+/* wait_replicas: a batch goes into the database only once that many
+ * replicas have its entries, so a failover cannot take back an order the
+ * shop has. Since Redis 7.2 WAIT covers only the connection's own
+ * replicated writes (7.0 covers everything up to the moment), and reading
+ * our pending entries again replicates nothing (measured on 7.0): the
+ * entries are first claimed by us again (XCLAIM JUSTID, min-idle 0: no
+ * delivery counted), which is replicated, after the XADDs. Claiming takes
+ * back an entry another drain claimed meanwhile: both write it, and the
+ * database keeps one. 0, or -1 (logged). */
+static int wait_replicated(struct drain *d)
+{
+	struct redis_args *a = &d->args;
+	redisReply *r;
+
+	if (d->cfg->wait_replicas == 0 || d->n_ack == 0)
+		return 0;
+	redis_args_start_command(a);
+	redis_args_add_str(a, "XCLAIM");
+	redis_args_add_str(a, d->stream_key);
+	redis_args_add_str(a, DRAIN_GROUP);
+	redis_args_add_str(a, d->consumer);
+	redis_args_add_str(a, "0");
+	for (size_t i = 0; i < d->n_ack; i++)
+		redis_args_add_str(a, d->ack_ids[i]);
+	redis_args_add_str(a, "JUSTID");
+	if (stream_command(d, "XCLAIM", &r) != REDIS_STATUS_OK)
+		return -1;
+	freeReplyObject(r);
+	return redis_conn_wait(d->rc, "the batch before its commit") == REDIS_STATUS_OK ? 0 : -1;
+}
+
 enum drain_step_result drain_step(struct drain *d)
 {
 	enum drain_step_result res;
@@ -558,6 +589,12 @@ enum drain_step_result drain_step(struct drain *d)
 		d->state = BATCH_READ;
 	}
 	if (d->state == BATCH_READ) {
+		/* Not replicated yet: read again from whichever primary there is
+		 * then (nothing of the batch is in the database). */
+		if (wait_replicated(d) < 0) {
+			clear_batch(d);
+			return redis_failed(d);
+		}
 		if (write_batch(d) < 0)
 			return DRAIN_FAILED;
 		d->state = BATCH_COMMITTED;

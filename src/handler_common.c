@@ -16,8 +16,15 @@ int app_check_key_scope(const struct idem_key *key, const char *identity, struct
 
 void app_store_failed(struct ar_response *resp, enum store_status status)
 {
-	if (status == STORE_ERR_REPLY)
+	if (status == STORE_ERR_REPLY) {
 		response_error(resp, ERR_INTERNAL, NULL);
-	else
+	} else if (status == STORE_ERR_NOT_REPLICATED) {
+		response_error_msg(resp, ERR_UNAVAILABLE,
+		                   "not yet on enough Redis replicas to survive a failover; retry "
+		                   "(an order or a gated request with the same key)",
+		                   NULL);
+		response_add_header(resp, "Retry-After", "1");
+	} else {
 		response_unavailable(resp);
+	}
 }

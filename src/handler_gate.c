@@ -99,6 +99,40 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+/* 1 for a store call that may be asked again: Redis refused it, did not
+ * answer in time, or was full (the gate's steps are idempotent). */
+static int worth_asking_again(enum store_status st)
+{
+	return st == STORE_ERR_UNKNOWN || st == STORE_ERR_UNAVAILABLE || st == STORE_ERR_FULL;
+}
+
+/* The confirm ran but too few replicas have it (wait_replicas): the
+ * client is told 503, so the key is made unused again for its retry,
+ * asked again like the confirm until the deadline. If it cannot be done,
+ * the key stays used on this primary (the retry gets 409) unless a
+ * failover drops the confirm: said in the log. */
+static void release(struct ar_app *app, const struct store_gate_call *call, double deadline)
+{
+	struct store_gate_reply reply;
+	char shown[LOG_TOKEN_SHOWN + 4];
+	enum store_status st = store_gate(app->store, call, GATE_RELEASE, &reply);
+
+	while (worth_asking_again(st) && util_now_ms() < deadline) {
+		sleep_ms(GATE_WAIT_MIN_MS);
+		st = store_gate(app->store, call, GATE_RELEASE, &reply);
+	}
+	if (st == STORE_OK && reply.verdict == GATE_RELEASED)
+		return;
+	log_warn(
+	    "gate: key %s: a confirm that too few replicas acknowledged %s: a retry may be "
+	    "answered 409",
+	    log_token(call->key->text, shown),
+	    st == STORE_ERR_NOT_REPLICATED
+	        ? "was undone, but too few replicas have that either (a failover now keeps the "
+	          "key used)"
+	        : "could not be undone");
+}
+
 /* Holds the key for this request, waiting out another request's hold (it
  * confirms or goes within one command timeout), then makes it used.
  * A confirm whose reply was lost may have run: it is asked again (it is
@@ -130,9 +164,7 @@ static int consume(struct ar_app *app, const struct store_gate_call *call, enum 
 	}
 	if (st == STORE_OK && reply.verdict == GATE_RESERVED) {
 		st = store_gate(app->store, call, GATE_CONFIRM, &reply);
-		while ((st == STORE_ERR_UNKNOWN || st == STORE_ERR_UNAVAILABLE ||
-		        st == STORE_ERR_FULL) &&
-		       util_now_ms() < deadline) {
+		while (worth_asking_again(st) && util_now_ms() < deadline) {
 			sleep_ms(GATE_WAIT_MIN_MS);
 			st = store_gate(app->store, call, GATE_CONFIRM, &reply);
 		}
@@ -140,6 +172,8 @@ static int consume(struct ar_app *app, const struct store_gate_call *call, enum 
 			*r = GATE_ALLOWED;
 			return 0;
 		}
+		if (st == STORE_ERR_NOT_REPLICATED)
+			release(app, call, deadline);
 	}
 	if (st == STORE_ERR_REPLY) {
 		app_store_failed(resp, st);

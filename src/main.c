@@ -155,8 +155,7 @@ int main(int argc, char **argv)
 	if (store_connect(store) != STORE_OK)
 		log_warn("starting without Redis; requests get 503 until it answers");
 	struct ar_app app = {.config = &cfg, .store = store};
-	log_info("antireplay-fcgi %s serving (redis %s)", PACKAGE_VERSION,
-	         cfg.redis_unix_path ? cfg.redis_unix_path : cfg.redis_host);
+	log_info("antireplay-fcgi %s serving (redis %s)", PACKAGE_VERSION, store_where(store));
 	serve(&app, conn, &deferred);
 	log_info("shutting down");
 

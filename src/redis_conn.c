@@ -9,22 +9,33 @@
 #include <sys/time.h>
 
 #include "log.h"
+#include "redis_sentinel.h"
 #include "scripts.h"
 #include "strbuf.h"
 #include "util.h"
 
 #define FAILURE_LOG_INTERVAL_MS 1000.0
+/* Each Sentinel gets this share of the command timeout (at least
+ * SENTINEL_TIMEOUT_MIN_MS): a dead one must not cost the request. */
+#define SENTINEL_TIMEOUT_SHARE 4
+#define SENTINEL_TIMEOUT_MIN_MS 50
 
 struct redis_conn {
 	const struct ar_config *cfg;
 	redisContext *ctx; /* NULL when not connected */
 	struct timeval timeout;
-	char where[160];              /* "unix:/path" or "host:port", for log lines */
-	double log_repeat_ms;         /* 0: once per outage */
-	double down_since_ms;         /* first failure of this outage; 0 when up */
-	double last_failure_ms;       /* when a connection failure was last logged */
-	unsigned long quiet_failures; /* failures since then, logged at debug */
-	unsigned long failures;       /* in this outage */
+	char where[SENTINEL_HOST_MAX + CONFIG_SENTINEL_NAME_MAX +
+	           24];                           /* "unix:/path" or "host:port", for log lines */
+	struct redis_sentinel *sentinel;          /* NULL: one address */
+	char primary_host[SENTINEL_HOST_MAX + 1]; /* where the Sentinels said the */
+	int primary_port;                         /* primary was last (0: never) */
+	double log_repeat_ms;                     /* 0: once per outage */
+	double down_since_ms;                     /* first failure of this outage; 0 when up */
+	double last_failure_ms;                   /* when a connection failure was last logged */
+	unsigned long quiet_failures;             /* failures since then, logged at debug */
+	unsigned long failures;                   /* in this outage */
+	double last_short_wait_ms;                /* when a short WAIT was last logged */
+	unsigned long quiet_short_waits;
 	int n_scripts;
 	const struct ar_script *script[REDIS_CONN_SCRIPTS_MAX];
 	char sha[REDIS_CONN_SCRIPTS_MAX][41];
@@ -42,7 +53,10 @@ struct redis_conn *redis_conn_new(const struct ar_config *cfg, int extra_timeout
 	rc->timeout.tv_sec = ms / 1000;
 	rc->timeout.tv_usec = (ms % 1000) * 1000;
 	rc->log_repeat_ms = FAILURE_LOG_INTERVAL_MS;
-	if (cfg->redis_unix_path)
+	if (cfg->n_sentinels > 0) {
+		rc->sentinel = redis_sentinel_new(cfg);
+		snprintf(rc->where, sizeof rc->where, "sentinel/%s", cfg->sentinel_master);
+	} else if (cfg->redis_unix_path)
 		snprintf(rc->where, sizeof rc->where, "unix:%s", cfg->redis_unix_path);
 	else
 		snprintf(rc->where, sizeof rc->where, "%s:%d", cfg->redis_host, cfg->redis_port);
@@ -72,6 +86,7 @@ void redis_conn_free(struct redis_conn *rc)
 	if (!rc)
 		return;
 	redis_conn_drop(rc);
+	redis_sentinel_free(rc->sentinel);
 	strbuf_free(&rc->command);
 	free(rc);
 }
@@ -164,6 +179,59 @@ static int load_script(struct redis_conn *rc, int id)
 	return ok ? 0 : -1;
 }
 
+/* The server the Sentinels named must say it is the primary: right after
+ * a failover they may still name the old one, which is a replica now, or
+ * is coming back as one. */
+static int check_primary(struct redis_conn *rc)
+{
+	char why[160];
+	int is = redis_sentinel_is_primary(rc->ctx, why, sizeof why);
+
+	if (is < 0) {
+		redis_conn_failed(rc, "ROLE");
+		return -1;
+	}
+	if (is == 0) {
+		report_outage(rc, why, "checking the primary the Sentinels named");
+		redis_conn_drop(rc);
+		return -1;
+	}
+	return 0;
+}
+
+/* Asks the Sentinels where the primary is now, into rc->primary_host and
+ * rc->primary_port; -1 after an outage report. */
+static int locate_primary(struct redis_conn *rc)
+{
+	const struct ar_config *cfg = rc->cfg;
+	int timeout_ms = cfg->redis_timeout_ms / SENTINEL_TIMEOUT_SHARE;
+	char host[SENTINEL_HOST_MAX + 1], why[512];
+	int port;
+
+	if (timeout_ms < SENTINEL_TIMEOUT_MIN_MS)
+		timeout_ms = SENTINEL_TIMEOUT_MIN_MS;
+	if (redis_sentinel_find_primary(rc->sentinel, timeout_ms, host, &port, why, sizeof why) <
+	    0) {
+		snprintf(rc->where, sizeof rc->where, "sentinel/%s", cfg->sentinel_master);
+		report_outage(rc, why, "asking the Sentinels where the primary is");
+		return -1;
+	}
+	if (strcmp(host, rc->primary_host) != 0 || port != rc->primary_port) {
+		if (rc->primary_port)
+			log_warn("redis sentinel/%s: the primary is now %s:%d (was %s:%d)",
+			         cfg->sentinel_master, host, port, rc->primary_host,
+			         rc->primary_port);
+		else
+			log_info("redis sentinel/%s: the primary is %s:%d", cfg->sentinel_master,
+			         host, port);
+		memcpy(rc->primary_host, host, sizeof host);
+		rc->primary_port = port;
+	}
+	snprintf(rc->where, sizeof rc->where, "sentinel/%s %s:%d", cfg->sentinel_master, host,
+	         port);
+	return 0;
+}
+
 /* The one set-up path after every connect: command timeout (hiredis 0.14
  * applies the connect timeout to connect() only), keepalive, AUTH, SELECT,
  * SCRIPT LOAD. */
@@ -194,6 +262,8 @@ static int set_up_connection(struct redis_conn *rc)
 		if (expect_status(rc, "SELECT", 2, select) < 0)
 			return -1;
 	}
+	if (rc->sentinel && check_primary(rc) < 0)
+		return -1;
 	for (int i = 0; i < rc->n_scripts; i++)
 		if (load_script(rc, i) < 0)
 			return -1;
@@ -222,9 +292,15 @@ enum redis_status redis_conn_connect(struct redis_conn *rc)
 		log_info("redis %s: the server closed the connection; connecting again", rc->where);
 		redis_conn_drop(rc);
 	}
-	rc->ctx = cfg->redis_unix_path
-	              ? redisConnectUnixWithTimeout(cfg->redis_unix_path, tv)
-	              : redisConnectWithTimeout(cfg->redis_host, cfg->redis_port, tv);
+	/* Never an address of before a failure: ask the Sentinels each time. */
+	if (rc->sentinel && locate_primary(rc) < 0)
+		return REDIS_STATUS_UNAVAILABLE;
+	if (rc->sentinel)
+		rc->ctx = redisConnectWithTimeout(rc->primary_host, rc->primary_port, tv);
+	else if (cfg->redis_unix_path)
+		rc->ctx = redisConnectUnixWithTimeout(cfg->redis_unix_path, tv);
+	else
+		rc->ctx = redisConnectWithTimeout(cfg->redis_host, cfg->redis_port, tv);
 	if (!rc->ctx || rc->ctx->err) {
 		redis_conn_failed(rc, "connect");
 		return REDIS_STATUS_UNAVAILABLE;
@@ -278,12 +354,13 @@ enum redis_status redis_conn_error(struct redis_conn *rc, const char *what, cons
 	return REDIS_STATUS_REPLY;
 }
 
-redisReply *redis_conn_send(struct redis_conn *rc, int argc, const char *const *argv,
-                            const size_t *argvlen)
+/* Writes argv[0..argc) in RESP to the connection's output buffer (sent
+ * by the next read); -1 when hiredis cannot take it. */
+static int append_command(struct redis_conn *rc, int argc, const char *const *argv,
+                          const size_t *argvlen)
 {
 	struct strbuf *cmd = &rc->command;
 	size_t need = 16;
-	void *reply = NULL;
 	char *p;
 
 	for (int i = 0; i < argc; i++)
@@ -306,10 +383,26 @@ redisReply *redis_conn_send(struct redis_conn *rc, int argc, const char *const *
 		*p++ = '\n';
 	}
 	strbuf_commit(cmd, (size_t)(p - (cmd->data + cmd->len)));
-	if (redisAppendFormattedCommand(rc->ctx, cmd->data, cmd->len) != REDIS_OK ||
-	    redisGetReply(rc->ctx, &reply) != REDIS_OK)
+	return redisAppendFormattedCommand(rc->ctx, cmd->data, cmd->len) == REDIS_OK ? 0 : -1;
+}
+
+/* Sends what is buffered and reads the next reply; NULL on an I/O error
+ * or timeout. */
+static redisReply *read_reply(struct redis_conn *rc)
+{
+	void *reply = NULL;
+
+	if (redisGetReply(rc->ctx, &reply) != REDIS_OK)
 		return NULL;
 	return reply;
+}
+
+redisReply *redis_conn_send(struct redis_conn *rc, int argc, const char *const *argv,
+                            const size_t *argvlen)
+{
+	if (append_command(rc, argc, argv, argvlen) < 0)
+		return NULL;
+	return read_reply(rc);
 }
 
 /* Checks a reply that arrived (or not) for what: NULL is a timeout or a
@@ -372,12 +465,104 @@ int redis_conn_args_ok(const struct redis_conn *rc, const char *what, const stru
 	return 0;
 }
 
-enum redis_status redis_conn_eval(struct redis_conn *rc, int id, struct redis_args *a,
-                                  redisReply **out)
+/* Appends script id as EVALSHA, or as EVAL with its source. */
+static int append_script(struct redis_conn *rc, int id, struct redis_args *a, int with_source)
+{
+	a->argv[0] = with_source ? "EVAL" : "EVALSHA";
+	a->argvlen[0] = with_source ? 4 : 7;
+	a->argv[1] = with_source ? rc->script[id]->source : rc->sha[id];
+	a->argvlen[1] = with_source ? strlen(rc->script[id]->source) : 40;
+	a->argv[2] = rc->numkeys;
+	a->argvlen[2] = strbuf_format_int(rc->numkeys, a->numkeys);
+	return append_command(rc, a->argc, a->argv, a->argvlen);
+}
+
+/* WAIT wait_replicas wait_timeout_ms, appended behind a script. */
+static int append_wait(struct redis_conn *rc)
+{
+	char n[24], ms[24];
+	const char *argv[] = {"WAIT", n, ms};
+
+	snprintf(n, sizeof n, "%d", rc->cfg->wait_replicas);
+	snprintf(ms, sizeof ms, "%d", rc->cfg->wait_timeout_ms);
+	return append_command(rc, 3, argv, NULL);
+}
+
+/* The script and, when waiting, its WAIT, sent together; the replies in
+ * *r and *w (NULL when lost: the connection is then unusable). */
+static void send_script(struct redis_conn *rc, int id, struct redis_args *a, int with_source,
+                        int wait, redisReply **r, redisReply **w)
+{
+	*r = *w = NULL;
+	if (append_script(rc, id, a, with_source) < 0 || (wait && append_wait(rc) < 0))
+		return;
+	*r = read_reply(rc);
+	if (*r && wait)
+		*w = read_reply(rc);
+}
+
+/* Fewer replicas than wait_replicas acknowledged a write: logged once a
+ * second at most, as it will go on for every write while it lasts. */
+static void report_short_wait(struct redis_conn *rc, const char *name, long long acked)
+{
+	double now = util_now_ms();
+
+	if (now - rc->last_short_wait_ms < FAILURE_LOG_INTERVAL_MS) {
+		rc->quiet_short_waits++;
+		return;
+	}
+	log_error("redis %s: %s: %lld of %d replicas acknowledged it within %d ms: not confirmed "
+	          "(%lu more since the last report)",
+	          rc->where, name, acked, rc->cfg->wait_replicas, rc->cfg->wait_timeout_ms,
+	          rc->quiet_short_waits);
+	rc->last_short_wait_ms = now;
+	rc->quiet_short_waits = 0;
+}
+
+/* The WAIT's reply w behind name, which ran: OK when enough replicas
+ * have its writes, else NOT_REPLICATED. An error reply (a primary demoted
+ * to replica, an ACL without WAIT) or a lost reply drops the connection;
+ * so does a short count under Sentinel: this primary may have been cut off
+ * and replaced, and only a new connect asks the Sentinels again. */
+static enum redis_status check_wait(struct redis_conn *rc, const char *name, redisReply *w)
+{
+	enum redis_status s = REDIS_STATUS_OK;
+
+	if (!w) {
+		redis_conn_failed(rc, "WAIT");
+		return REDIS_STATUS_NOT_REPLICATED;
+	}
+	if (w->type == REDIS_REPLY_ERROR) {
+		report_outage(rc, w->str, "WAIT");
+		redis_conn_drop(rc);
+		s = REDIS_STATUS_NOT_REPLICATED;
+	} else if (w->type != REDIS_REPLY_INTEGER || w->integer < rc->cfg->wait_replicas) {
+		report_short_wait(rc, name, w->type == REDIS_REPLY_INTEGER ? w->integer : -1);
+		if (rc->sentinel)
+			redis_conn_drop(rc);
+		s = REDIS_STATUS_NOT_REPLICATED;
+	}
+	freeReplyObject(w);
+	return s;
+}
+
+enum redis_status redis_conn_wait(struct redis_conn *rc, const char *what)
+{
+	enum redis_status s = redis_conn_connect(rc);
+
+	if (s != REDIS_STATUS_OK)
+		return s;
+	if (append_wait(rc) < 0)
+		return check_wait(rc, what, NULL);
+	return check_wait(rc, what, read_reply(rc));
+}
+
+static enum redis_status eval(struct redis_conn *rc, int id, struct redis_args *a, int wait,
+                              redisReply **out)
 {
 	const char *name = rc->script[id]->name;
 	enum redis_status s;
-	redisReply *r;
+	redisReply *r, *w;
 
 	*out = NULL;
 	if (!redis_conn_args_ok(rc, name, a))
@@ -385,25 +570,42 @@ enum redis_status redis_conn_eval(struct redis_conn *rc, int id, struct redis_ar
 	s = redis_conn_connect(rc);
 	if (s != REDIS_STATUS_OK)
 		return s;
-	a->argv[0] = "EVALSHA";
-	a->argvlen[0] = 7;
-	a->argv[1] = rc->sha[id];
-	a->argvlen[1] = 40;
-	a->argv[2] = rc->numkeys;
-	a->argvlen[2] = strbuf_format_int(rc->numkeys, a->numkeys);
-	r = redis_conn_send(rc, a->argc, a->argv, a->argvlen);
+	send_script(rc, id, a, 0, wait, &r, &w);
 	if (r && is_noscript(r)) {
 		freeReplyObject(r);
+		freeReplyObject(w);
 		log_warn("redis %s: NOSCRIPT for %s; sending its source again", rc->where, name);
-		a->argv[0] = "EVAL";
-		a->argvlen[0] = 4;
-		a->argv[1] = rc->script[id]->source;
-		a->argvlen[1] = strlen(rc->script[id]->source);
-		r = redis_conn_send(rc, a->argc, a->argv, a->argvlen);
+		send_script(rc, id, a, 1, wait, &r, &w);
+	}
+	s = check_arrived(rc, name, r);
+	if (s == REDIS_STATUS_OK && wait && r->type != REDIS_REPLY_ERROR) {
+		s = check_wait(rc, name, w);
+	} else if (s == REDIS_STATUS_OK && wait && !w) {
+		/* The script's error came back, its WAIT's reply did not: the
+		 * context is dead. The error is still the answer. */
+		redis_conn_failed(rc, "WAIT");
+	} else {
+		freeReplyObject(w);
 	}
 	*out = r;
-	s = check_arrived(rc, name, r);
+	if (s == REDIS_STATUS_NOT_REPLICATED) {
+		freeReplyObject(r);
+		*out = NULL;
+		return s;
+	}
 	return s != REDIS_STATUS_OK ? s : check_not_error(rc, name, out);
+}
+
+enum redis_status redis_conn_eval(struct redis_conn *rc, int id, struct redis_args *a,
+                                  redisReply **out)
+{
+	return eval(rc, id, a, 0, out);
+}
+
+enum redis_status redis_conn_eval_replicated(struct redis_conn *rc, int id, struct redis_args *a,
+                                             redisReply **out)
+{
+	return eval(rc, id, a, rc->cfg->wait_replicas > 0, out);
 }
 
 enum redis_status redis_conn_unexpected(struct redis_conn *rc, const char *what, redisReply *r)

@@ -21,6 +21,10 @@ enum redis_status {
 	REDIS_STATUS_UNKNOWN = -2,     /* timeout or reset mid-call: it may have run */
 	REDIS_STATUS_FULL = -3,        /* Redis refused a write (OOM): nothing ran */
 	REDIS_STATUS_REPLY = -4,       /* an unexpected reply; logged */
+	/* It ran, but fewer than wait_replicas replicas said they have its
+	 * writes within wait_timeout_ms (or WAIT failed): a failover now could
+	 * undo it. Logged. */
+	REDIS_STATUS_NOT_REPLICATED = -5,
 };
 
 struct redis_conn;
@@ -94,6 +98,20 @@ int redis_conn_args_ok(const struct redis_conn *rc, const char *what, const stru
  * REDIS_STATUS_REPLY). Replies as redis_conn_run. */
 enum redis_status redis_conn_eval(struct redis_conn *rc, int id, struct redis_args *a,
                                   redisReply **out);
+
+/* The same, then, when wait_replicas > 0, WAIT wait_replicas
+ * wait_timeout_ms pipelined behind it (WAIT cannot run in a script; one
+ * round trip): for scripts that write what a client is told is done. On
+ * REDIS_STATUS_NOT_REPLICATED *out is NULL. A script that answered an
+ * error is not waited for. */
+enum redis_status redis_conn_eval_replicated(struct redis_conn *rc, int id, struct redis_args *a,
+                                             redisReply **out);
+
+/* WAIT wait_replicas wait_timeout_ms on its own, for what (the drain,
+ * after a replicated write of its own): OK, NOT_REPLICATED (logged; as
+ * behind a script, an error or a short count under Sentinel drops the
+ * connection), or the connect's failure. */
+enum redis_status redis_conn_wait(struct redis_conn *rc, const char *what);
 
 /* Logs an unexpected reply to what, frees it, returns REDIS_STATUS_REPLY. */
 enum redis_status redis_conn_unexpected(struct redis_conn *rc, const char *what, redisReply *r);

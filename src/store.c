@@ -16,7 +16,8 @@ _Static_assert(STORE_OK == (int)REDIS_STATUS_OK &&
                    STORE_ERR_UNAVAILABLE == (int)REDIS_STATUS_UNAVAILABLE &&
                    STORE_ERR_UNKNOWN == (int)REDIS_STATUS_UNKNOWN &&
                    STORE_ERR_FULL == (int)REDIS_STATUS_FULL &&
-                   STORE_ERR_REPLY == (int)REDIS_STATUS_REPLY,
+                   STORE_ERR_REPLY == (int)REDIS_STATUS_REPLY &&
+                   STORE_ERR_NOT_REPLICATED == (int)REDIS_STATUS_NOT_REPLICATED,
                "store_status mirrors redis_status");
 
 /* The biggest call, submit_order: EVALSHA sha numkeys, the keys (7 +
@@ -95,6 +96,11 @@ void store_free(struct store *st)
 	free(st);
 }
 
+const char *store_where(const struct store *st)
+{
+	return redis_conn_where(st->conn);
+}
+
 enum store_status store_connect(struct store *st)
 {
 	return (enum store_status)redis_conn_connect(st->conn);
@@ -153,6 +159,11 @@ enum store_status store_eval(struct store *st, enum store_script id, redisReply 
 	return (enum store_status)redis_conn_eval(st->conn, id, &st->args, out);
 }
 
+enum store_status store_eval_replicated(struct store *st, enum store_script id, redisReply **out)
+{
+	return (enum store_status)redis_conn_eval_replicated(st->conn, id, &st->args, out);
+}
+
 enum store_status store_unexpected(struct store *st, const char *what, redisReply *r)
 {
 	return (enum store_status)redis_conn_unexpected(st->conn, what, r);
@@ -196,7 +207,7 @@ enum store_status store_issue_token(struct store *st, const char *token, const c
 	redis_args_add_int(a, keyspace_window_expireat(tw));
 	redis_args_add_int(a, tw->now);
 	redis_args_add_int(a, keyspace_max_skew(tw));
-	enum store_status s = store_eval(st, STORE_SCRIPT_ISSUE_TOKEN, &r);
+	enum store_status s = store_eval_replicated(st, STORE_SCRIPT_ISSUE_TOKEN, &r);
 	if (s != STORE_OK)
 		return s;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
@@ -311,7 +322,7 @@ enum store_status store_submit_order(struct store *st, const struct store_submis
 	for (size_t i = 0; i < n; i++)
 		redis_args_add_str(a, o->items[i].sku);
 
-	enum store_status s = store_eval(st, STORE_SCRIPT_SUBMIT_ORDER, &r);
+	enum store_status s = store_eval_replicated(st, STORE_SCRIPT_SUBMIT_ORDER, &r);
 	if (s != STORE_OK)
 		return s;
 	if (parse_submit_reply(r, res) < 0) {

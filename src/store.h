@@ -21,7 +21,14 @@ enum store_status {
 	STORE_ERR_UNKNOWN = -2,     /* timeout or reset mid-call: it may have run */
 	STORE_ERR_FULL = -3,        /* Redis refused a write (OOM): nothing ran */
 	STORE_ERR_REPLY = -4,       /* an unexpected reply; logged */
+	/* It ran, but not wait_replicas replicas have it yet: a failover could
+	 * undo it. The client retries with the same key. */
+	STORE_ERR_NOT_REPLICATED = -5,
 };
+
+/* Where Redis is, for log lines ("unix:/path", "host:port",
+ * "sentinel/NAME host:port"). */
+const char *store_where(const struct store *st);
 
 /* A store for cfg (borrowed; must outlive the store). Does not connect. */
 struct store *store_new(const struct ar_config *cfg);
@@ -157,12 +164,16 @@ struct store_gate_call {
 
 /* The two steps of lua/gate.lua: hold the key for the grant (it goes by
  * itself after redis_timeout_ms unless confirmed), then make it used. */
-enum gate_step { GATE_RESERVE, GATE_CONFIRM };
+/* The script's steps. RELEASE undoes this grant's confirm when its WAIT
+ * came back short (STORE_ERR_NOT_REPLICATED): the client is told 503, so
+ * its retry must find the key unused. */
+enum gate_step { GATE_RESERVE, GATE_CONFIRM, GATE_RELEASE };
 
 enum gate_verdict {
 	GATE_RESERVED,  /* reserve: held for this grant */
 	GATE_CONFIRMED, /* confirm: used by this grant: the request may run */
 	GATE_EXPIRED,   /* confirm: the hold is gone (too late): nothing used */
+	GATE_RELEASED,  /* release: the key is unused again (or was not used) */
 	GATE_PENDING,   /* reserve: another request holds the key; value = ms left */
 	GATE_REFUSED,   /* refusal says why; value = Retry-After for rate_limited */
 };

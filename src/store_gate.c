@@ -8,10 +8,14 @@
 
 /* The script's other verdicts, by name. */
 static const char *const verdict_names[] = {
-    [GATE_RESERVED] = "reserved",
-    [GATE_CONFIRMED] = "allowed",
-    [GATE_EXPIRED] = "expired",
-    [GATE_PENDING] = "pending",
+    [GATE_RESERVED] = "reserved", [GATE_CONFIRMED] = "allowed", [GATE_EXPIRED] = "expired",
+    [GATE_RELEASED] = "released", [GATE_PENDING] = "pending",
+};
+
+static const char *const step_names[] = {
+    [GATE_RESERVE] = "reserve",
+    [GATE_CONFIRM] = "confirm",
+    [GATE_RELEASE] = "release",
 };
 
 void store_gate_send_counts(struct store *st)
@@ -79,7 +83,7 @@ enum store_status store_gate(struct store *st, const struct store_gate_call *cal
 	for (int i = 0; i < windows; i++)
 		redis_args_add(a, tw->key[i], tw->key_len[i]);
 	redis_args_end_keys(a);
-	redis_args_add_str(a, step == GATE_RESERVE ? "reserve" : "confirm");
+	redis_args_add_str(a, step_names[step]);
 	redis_args_add_str(a, call->identity);
 	redis_args_add_str(a, call->request);
 	redis_args_add_int(a, cfg->result_ttl);
@@ -96,7 +100,11 @@ enum store_status store_gate(struct store *st, const struct store_gate_call *cal
 	redis_args_add_str(a, call->client_keys ? "1" : "0");
 	redis_args_add_int(a, cfg->submit_rate);
 
-	enum store_status s = store_eval(st, STORE_SCRIPT_GATE, &r);
+	/* A confirm is what the client is told is done, a release what its
+	 * retry relies on. */
+	enum store_status s = step == GATE_RESERVE
+	                          ? store_eval(st, STORE_SCRIPT_GATE, &r)
+	                          : store_eval_replicated(st, STORE_SCRIPT_GATE, &r);
 	if (s != STORE_OK)
 		return s;
 	if (parse_gate_reply(r, reply) < 0)

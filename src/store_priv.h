@@ -49,6 +49,10 @@ enum store_status store_run(struct store *st, const char *what, redisReply **out
 /* Runs script id with st->args (begun with redis_args_start_script). */
 enum store_status store_eval(struct store *st, enum store_script id, redisReply **out);
 
+/* The same, then WAIT for wait_replicas (redis_conn_eval_replicated):
+ * for the scripts whose writes a client is told are done. */
+enum store_status store_eval_replicated(struct store *st, enum store_script id, redisReply **out);
+
 /* Logs r as an unexpected reply to what, frees it: STORE_ERR_REPLY. */
 enum store_status store_unexpected(struct store *st, const char *what, redisReply *r);
 

@@ -12,8 +12,11 @@ dist_check_SCRIPTS += $(INTEGRATION_TESTS)
 ## in tests/lib/ is distributed by the fragment of the tests that use it.
 EXTRA_DIST += tests/lib.sh tests/mariadb.sh tests/integration/drain.sh
 TESTS += tests/integration/test_store_guards.sh tests/integration/test_script_args.sh \
-	tests/integration/test_client_keys.sh tests/integration/test_gate.sh
+	tests/integration/test_client_keys.sh tests/integration/test_gate.sh \
+	tests/integration/test_sentinel.sh
 dist_check_SCRIPTS += tests/integration/test_store_guards.sh tests/integration/test_script_args.sh \
-	tests/integration/test_client_keys.sh tests/integration/test_gate.sh
+	tests/integration/test_client_keys.sh tests/integration/test_gate.sh \
+	tests/integration/test_sentinel.sh
+EXTRA_DIST += tests/lib/sentinel.sh
 ## test_gate.sh's loopback proxy that holds Redis's replies (perl-base).
 EXTRA_DIST += tests/integration/redis_stall_proxy.pl

@@ -541,6 +541,28 @@ check "l: nothing pending" 0 "$(ar_group_field pending)"
 ar_stop_pid "$PK"
 ar_sql "SET GLOBAL max_allowed_packet = DEFAULT"
 
+# --- l2) wait_replicas with no replica: nothing is committed ---------------------------------------
+# (tests/integration/test_sentinel.sh has replicas.) The drain claims the
+# batch again and WAITs: 0 of 1, so the orders stay out of the database
+# and pending, said once a second at most; with wait_replicas = 0 they go in.
+api_orders 2
+cp "$AR_DRAIN_CONF" "$AR_TMP/drain-wait.conf"
+printf 'wait_replicas = 1\nwait_timeout_ms = 100\n' >>"$AR_TMP/drain-wait.conf"
+rows=$(ar_rows)
+AR_DRAIN_CONF=$AR_TMP/drain-wait.conf ar_start_drain wait
+WD=$AR_DRAIN_PID
+ar_wait_until 600 grep -q '0 of 1 replicas acknowledged it within 100 ms' "$AR_TMP/drain-wait.log"
+check "l2: wait_replicas = 1 and no replica: the drain says so" 0 $?
+sleep 1
+check "l2: and commits nothing" "$rows" "$(ar_rows)"
+check "l2: the two orders still pending or unread" 2 \
+	$(($(ar_group_field pending) + $(ar_group_field lag)))
+ar_stop_pid "$WD"
+ar_start_drain nowait
+ar_wait_until 600 ar_drained $(($(orders_made) - 3))
+check "l2: with wait_replicas = 0 they go in" $(($(orders_made) - 3)) "$(ar_rows)"
+ar_stop_pid "$AR_DRAIN_PID"
+
 # --- m) the scripts alone --------------------------------------------------------------------------
 ar_redis SET ar:m:order:1 x >/dev/null
 check "m: drain_ack on a stream that is gone: nothing acknowledged or trimmed" "$(printf '0\n0')" \

@@ -237,9 +237,10 @@ eval_lua() {
 	shift
 	ar_redis EVAL "$(cat "$(ar_lua "$_f")")" "$@"
 }
-# gate_step STEP TOKEN GRANT LEASE_MS: one step for alice on $PAGE
+# gate_step STEP TOKEN GRANT LEASE_MS [WINDOW]: one step for alice on
+# $PAGE, with the window that holds the token (or WINDOW)
 gate_step() {
-	set -- "$1" "$2" "$3" "$4" $(ar_pending "$2")
+	set -- "$1" "$2" "$3" "$4" "${5:-$(ar_pending "$2" | cut -d ' ' -f 1)}"
 	eval_lua gate 5 "$(ar_token_key "$2")" "$(ar_token_key "$2")" ar:metrics ar:srate:x \
 		"${5:-ar:tw:none}" "$1" alice "POST $PAGE" 60 "$3" "$4" 1 "$(ar_token_field "$2")" \
 		"$(date +%s)" 30 0 0 | head -n 1
@@ -266,6 +267,32 @@ check "a late confirm of the expired hold: still expired" expired \
 	"$(gate_step confirm "$T8" "$G1" 100)"
 authz POST "$PAGE" HTTP_IDEMPOTENCY_KEY="$T8"
 check_error "the key is used: a request gets 409" 409 duplicate_request
+# release (a confirm whose WAIT came back short): the token is unused
+# again, in its window, also when the confirm's HDEL emptied the window
+# and Redis deleted it; another grant's release undoes nothing.
+new_token
+T11=$AR_TOKEN
+set -- $(ar_pending "$T11")
+W11=$1 V11=$2
+check "reserve T11" reserved "$(gate_step reserve "$T11" "$G1" 5000)"
+check "confirm T11" allowed "$(gate_step confirm "$T11" "$G1" 5000)"
+check "another grant's release" released "$(gate_step release "$T11" "$G2" 5000 "$W11")"
+authz POST "$PAGE" HTTP_IDEMPOTENCY_KEY="$T11"
+check_error "... undoes nothing: 409" 409 duplicate_request
+new_token
+T12=$AR_TOKEN
+set -- $(ar_pending "$T12")
+W12=$1 V12=$2
+check "reserve T12" reserved "$(gate_step reserve "$T12" "$G1" 5000)"
+check "confirm T12" allowed "$(gate_step confirm "$T12" "$G1" 5000)"
+ar_redis DEL "$W12" >/dev/null # as if T12 had been the window's last token
+check "its release" released "$(gate_step release "$T12" "$G1" 5000 "$W12")"
+check "... puts it back in its window, as it was" "$W12 $V12" "$(ar_pending "$T12")"
+ttl=$(ar_redis TTL "$W12")
+check "... which expires again (TTL $ttl s, token_ttl 600)" 1 \
+	"$([ "$ttl" -gt 0 ] && [ "$ttl" -le 602 ] && echo 1)"
+ar_wait_until 50 authz POST "$PAGE" HTTP_IDEMPOTENCY_KEY="$T12"
+check "... and the retry is allowed" 200 "$AR_STATUS"
 # A key the gate holds, at POST /orders: in progress (it may still go).
 new_token
 T10=$AR_TOKEN
@@ -330,8 +357,9 @@ check_error "a repeat is not counted: still a duplicate" 409 duplicate_request
 #### h) metrics and logs ######################################################
 ar_fcgi GET /metrics
 # Every outcome above, counted across the workers and over the restart
-# (allowed when confirmed: the held and expired ones are not).
-for pair in allowed:12 duplicate:39 token_reused:3 invalid_token:3 missing_token:4 \
+# (allowed when confirmed: the held and expired ones are not; a release
+# takes its confirm back).
+for pair in allowed:14 duplicate:40 token_reused:3 invalid_token:3 missing_token:4 \
 	malformed_token:4 unavailable:3 rate_limited:1; do
 	check "antireplay_gate_total{outcome=\"${pair%%:*}\"}" "${pair#*:}" \
 		"$(ar_metric "antireplay_gate_total{outcome=\"${pair%%:*}\"}")"

@@ -151,6 +151,10 @@ static void test_redis_unix(void **state)
 	assert_string_equal(cfg.redis_unix_path, "/run/redis/redis.sock");
 	assert_null(cfg.redis_host);
 	config_free(&cfg);
+	/* Not taken for a scheme: a path may start with slashes. */
+	load_ok("redis = unix:///run/redis/redis.sock\n", &cfg);
+	assert_string_equal(cfg.redis_unix_path, "///run/redis/redis.sock");
+	config_free(&cfg);
 }
 
 static void test_redis_bad(void **state)
@@ -164,6 +168,85 @@ static void test_redis_bad(void **state)
 	bad_value("redis", "127.0.0.1:6379x");
 	bad_value("redis", ":6379");
 	bad_value("redis", "unix:");
+}
+
+static void test_redis_sentinel(void **state)
+{
+	struct ar_config cfg;
+
+	(void)state;
+	config_init(&cfg);
+	assert_int_equal(cfg.n_sentinels, 0);
+	assert_null(cfg.sentinel_master);
+	assert_string_equal(cfg.sentinel_password, "");
+	config_free(&cfg);
+	load_ok("redis = sentinel://127.0.0.1:26379,[::1]:26380,localhost:26381/shop-1.main\n"
+	        "sentinel_password = s3cret\n",
+	        &cfg);
+	assert_int_equal(cfg.n_sentinels, 3);
+	assert_string_equal(cfg.sentinel[0].host, "127.0.0.1");
+	assert_int_equal(cfg.sentinel[0].port, 26379);
+	assert_string_equal(cfg.sentinel[1].host, "::1");
+	assert_int_equal(cfg.sentinel[1].port, 26380);
+	assert_string_equal(cfg.sentinel[2].host, "localhost");
+	assert_int_equal(cfg.sentinel[2].port, 26381);
+	assert_string_equal(cfg.sentinel_master, "shop-1.main");
+	assert_string_equal(cfg.sentinel_password, "s3cret");
+	config_free(&cfg);
+	load_ok("redis = sentinel://127.0.0.1:26379/m\n", &cfg);
+	assert_int_equal(cfg.n_sentinels, 1);
+	assert_string_equal(cfg.sentinel_master, "m");
+	config_free(&cfg);
+	load_ok("redis = sentinel://h1:1,h2:2,h3:3,h4:4,h5:5,h6:6,h7:7,h8:8/m\n", &cfg);
+	assert_int_equal(cfg.n_sentinels, CONFIG_SENTINELS_MAX);
+	assert_string_equal(cfg.sentinel[7].host, "h8");
+	config_free(&cfg);
+	/* A plain address after it: no Sentinels any more. */
+	load_ok("redis = sentinel://127.0.0.1:26379/m\nredis_db = 0\n", &cfg);
+	config_free(&cfg);
+}
+
+static void test_redis_sentinel_bad(void **state)
+{
+	(void)state;
+	bad_value("redis", "sentinel://");
+	bad_value("redis", "cluster://127.0.0.1:7000");
+	bad_value("redis", "sentinel://127.0.0.1:1, 127.0.0.2:2/m");
+	bad_value("redis", "redis://127.0.0.1:6379");
+	bad_value("redis", "sentinel://127.0.0.1:26379");
+	bad_value("redis", "sentinel://127.0.0.1:26379/");
+	bad_value("redis", "sentinel:///m");
+	bad_value("redis", "sentinel://127.0.0.1/m");
+	bad_value("redis", "sentinel://127.0.0.1:0/m");
+	bad_value("redis", "sentinel://127.0.0.1:26379,/m");
+	bad_value("redis", "sentinel://127.0.0.1:26379/m n");
+	bad_value("redis", "sentinel://127.0.0.1:26379/m{x}");
+	bad_value("redis", "sentinel://h1:1,h2:2,h3:3,h4:4,h5:5,h6:6,h7:7,h8:8,h9:9/m");
+	bad_value("redis", "sentinel://127.0.0.1:26379/"
+	                   "m12345678901234567890123456789012345678901234567890123456789012345");
+}
+
+static void test_wait_replicas(void **state)
+{
+	struct ar_config cfg;
+
+	(void)state;
+	config_init(&cfg);
+	assert_int_equal(cfg.wait_replicas, 0);
+	assert_true(cfg.wait_timeout_ms < cfg.redis_timeout_ms);
+	config_free(&cfg);
+	load_ok("wait_replicas = 2\nwait_timeout_ms = 499\n", &cfg);
+	assert_int_equal(cfg.wait_replicas, 2);
+	assert_int_equal(cfg.wait_timeout_ms, 499);
+	config_free(&cfg);
+	/* Off: the timeout is not checked against redis_timeout_ms. */
+	load_ok("wait_timeout_ms = 900\n", &cfg);
+	config_free(&cfg);
+	bad_value("wait_replicas", "-1");
+	bad_value("wait_replicas", "65");
+	bad_value("wait_timeout_ms", "0");
+	load_err("wait_replicas = 1\nwait_timeout_ms = 500\n", 2, "wait_timeout_ms");
+	load_err("wait_replicas = 1\nredis_timeout_ms = 100\n", 2, "wait_timeout_ms");
 }
 
 static void test_redis_auth(void **state)
@@ -1061,6 +1144,9 @@ int main(void)
 	    cmocka_unit_test(test_error_line_numbers),
 	    cmocka_unit_test(test_first_error_wins),
 	    cmocka_unit_test(test_failure_keeps_earlier_lines),
+	    cmocka_unit_test(test_redis_sentinel),
+	    cmocka_unit_test(test_redis_sentinel_bad),
+	    cmocka_unit_test(test_wait_replicas),
 	    cmocka_unit_test(test_load_file),
 	    cmocka_unit_test(test_load_missing_file),
 	    cmocka_unit_test(test_free_and_reuse),

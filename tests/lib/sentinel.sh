@@ -1,0 +1,113 @@
+# tests/lib/sentinel.sh: a replicated Redis watched by Sentinel, all on
+# loopback TCP ports of ours (Sentinels speak TCP only), for the tests of
+# redis = sentinel://... Sourced after tests/lib.sh.
+#
+#   ar_free_port          a loopback port nobody listens on (from a few
+#                         derived from the PID; ss says which are taken)
+#   ar_start_redis_node NAME [PORT] [conf lines...]
+#                         redis-server NAME (AR_NODE_PORT_<NAME>, pid
+#                         AR_NODE_PID_<NAME>, its log $AR_TMP/NAME.log) on
+#                         127.0.0.1; the default user has no password
+#                         (replication and the Sentinels use it); the tests'
+#                         ACL users come as conf lines
+#   ar_node NAME CMD...   redis-cli to node NAME
+#   ar_start_sentinels N MASTER NAME...
+#                         N redis-sentinel processes watching node MASTER
+#                         as group NAME, from conf/redis/antireplay-sentinel.conf
+#                         with this test's ports and times; AR_SENTINELS is
+#                         "127.0.0.1:P1,127.0.0.1:P2,..."
+#   ar_sentinel I CMD...  redis-cli to Sentinel I (1-based)
+#   ar_role NAME          "master" or "slave" (ROLE of node NAME)
+
+: "${REDIS_SENTINEL:=$(command -v redis-sentinel || true)}"
+: "${REDIS_CLI:=$(command -v redis-cli || true)}"
+
+AR_PORT_TRY=0
+ar_free_port() {
+	while [ $AR_PORT_TRY -lt 200 ]; do
+		_fp=$((20000 + ($$ * 53 + AR_PORT_TRY * 211) % 30000))
+		AR_PORT_TRY=$((AR_PORT_TRY + 1))
+		if [ -z "$(ss -Hltn "sport = :$_fp" 2>/dev/null)" ]; then
+			echo "$_fp"
+			return 0
+		fi
+	done
+	echo "# no free loopback port" >&2
+	return 1
+}
+
+ar_start_redis_node() {
+	_rn=$1
+	_rp=${2:-}
+	[ -n "$_rp" ] || _rp=$(ar_free_port) || exit 1
+	[ $# -lt 2 ] || shift
+	shift
+	{
+		echo "bind 127.0.0.1"
+		echo "port $_rp"
+		echo "dir $AR_TMP"
+		echo "dbfilename $_rn.rdb"
+		echo "save \"\""
+		echo "appendonly no"
+		echo "pidfile $AR_TMP/$_rn.pid"
+		echo "logfile $AR_TMP/$_rn.log"
+		echo "daemonize no"
+		echo "repl-diskless-sync yes"
+		echo "repl-diskless-sync-delay 0"
+		for _line in "$@"; do echo "$_line"; done
+	} >"$AR_TMP/$_rn.conf"
+	"$REDIS_SERVER" "$AR_TMP/$_rn.conf" &
+	eval "AR_NODE_PID_$_rn=$!"
+	eval "AR_NODE_PORT_$_rn=$_rp"
+	ar_track "$!"
+	ar_wait_until 300 ar_node "$_rn" PING >/dev/null 2>&1 ||
+		{ echo "# redis $_rn did not start"; cat "$AR_TMP/$_rn.log"; exit 1; }
+}
+
+ar_node() {
+	_nn=$1
+	shift
+	"$REDIS_CLI" -h 127.0.0.1 -p "$(eval echo "\$AR_NODE_PORT_$_nn")" "$@"
+}
+
+ar_role() {
+	ar_node "$1" ROLE 2>/dev/null | head -n 1
+}
+
+ar_start_sentinels() {
+	_sn=$1 _sm=$2 _sg=$3
+	AR_SENTINELS=""
+	_si=1
+	while [ $_si -le "$_sn" ]; do
+		_sp=$(ar_free_port) || exit 1
+		# The shipped file, with this test's addresses and short times (a
+		# failover within a few seconds).
+		sed -e "s/^port .*/port $_sp/" -e "s/^bind .*/bind 127.0.0.1/" \
+			-e "s/^sentinel monitor .*/sentinel monitor $_sg 127.0.0.1 $(eval echo "\$AR_NODE_PORT_$_sm") 2/" \
+			-e "s/^sentinel \([a-z-]*\) antireplay /sentinel \1 $_sg /" \
+			-e "s/^sentinel down-after-milliseconds .*/sentinel down-after-milliseconds $_sg 600/" \
+			-e "s/^sentinel failover-timeout .*/sentinel failover-timeout $_sg 1500/" \
+			-e "s|^dir .*|dir $AR_TMP|" \
+			-e "s|^logfile .*|logfile $AR_TMP/sentinel$_si.log|" \
+			-e "s|^pidfile .*|pidfile $AR_TMP/sentinel$_si.pid|" \
+			"$top_srcdir/conf/redis/antireplay-sentinel.conf" >"$AR_TMP/sentinel$_si.conf"
+		"$REDIS_SENTINEL" "$AR_TMP/sentinel$_si.conf" &
+		eval "AR_SENTINEL_PID_$_si=$!"
+		eval "AR_SENTINEL_PORT_$_si=$_sp"
+		ar_track "$!"
+		AR_SENTINELS="$AR_SENTINELS${AR_SENTINELS:+,}127.0.0.1:$_sp"
+		_si=$((_si + 1))
+	done
+	_si=1
+	while [ $_si -le "$_sn" ]; do
+		ar_wait_until 300 ar_sentinel "$_si" PING >/dev/null 2>&1 ||
+			{ echo "# sentinel $_si did not start"; cat "$AR_TMP/sentinel$_si.log"; exit 1; }
+		_si=$((_si + 1))
+	done
+}
+
+ar_sentinel() {
+	_sx=$1
+	shift
+	"$REDIS_CLI" -h 127.0.0.1 -p "$(eval echo "\$AR_SENTINEL_PORT_$_sx")" "$@"
+}
