@@ -2,7 +2,8 @@
 # loopback TCP ports of ours (Sentinels speak TCP only), for the tests of
 # redis = sentinel://... Sourced after tests/lib.sh.
 #
-#   ar_free_port          a loopback port nobody listens on (from a few
+#   ar_free_port          AR_PORT: a loopback port nobody listens on and
+#                         this test has not handed out yet (from a few
 #                         derived from the PID; ss says which are taken)
 #   ar_start_redis_node NAME [PORT] [conf lines...]
 #                         redis-server NAME (AR_NODE_PORT_<NAME>, pid
@@ -14,32 +15,32 @@
 #   ar_start_sentinels N MASTER NAME...
 #                         N redis-sentinel processes watching node MASTER
 #                         as group NAME, from conf/redis/antireplay-sentinel.conf
-#                         with this test's ports and times; AR_SENTINELS is
-#                         "127.0.0.1:P1,127.0.0.1:P2,..."
+#                         with this test's ports and times (failover-timeout
+#                         AR_FAILOVER_TIMEOUT ms, default 1500); AR_SENTINELS
+#                         is "127.0.0.1:P1,127.0.0.1:P2,..."
 #   ar_sentinel I CMD...  redis-cli to Sentinel I (1-based)
 #   ar_role NAME          "master" or "slave" (ROLE of node NAME)
 
 : "${REDIS_SENTINEL:=$(command -v redis-sentinel || true)}"
 : "${REDIS_CLI:=$(command -v redis-cli || true)}"
 
+# Not in a subshell: each port is handed out once, even before its server
+# listens.
 AR_PORT_TRY=0
 ar_free_port() {
 	while [ $AR_PORT_TRY -lt 200 ]; do
-		_fp=$((20000 + ($$ * 53 + AR_PORT_TRY * 211) % 30000))
+		AR_PORT=$((20000 + ($$ * 53 + AR_PORT_TRY * 211) % 30000))
 		AR_PORT_TRY=$((AR_PORT_TRY + 1))
-		if [ -z "$(ss -Hltn "sport = :$_fp" 2>/dev/null)" ]; then
-			echo "$_fp"
-			return 0
-		fi
+		[ -n "$(ss -Hltn "sport = :$AR_PORT" 2>/dev/null)" ] || return 0
 	done
 	echo "# no free loopback port" >&2
-	return 1
+	exit 1
 }
 
 ar_start_redis_node() {
 	_rn=$1
 	_rp=${2:-}
-	[ -n "$_rp" ] || _rp=$(ar_free_port) || exit 1
+	[ -n "$_rp" ] || { ar_free_port && _rp=$AR_PORT; }
 	[ $# -lt 2 ] || shift
 	shift
 	{
@@ -79,14 +80,15 @@ ar_start_sentinels() {
 	AR_SENTINELS=""
 	_si=1
 	while [ $_si -le "$_sn" ]; do
-		_sp=$(ar_free_port) || exit 1
+		ar_free_port
+		_sp=$AR_PORT
 		# The shipped file, with this test's addresses and short times (a
 		# failover within a few seconds).
 		sed -e "s/^port .*/port $_sp/" -e "s/^bind .*/bind 127.0.0.1/" \
 			-e "s/^sentinel monitor .*/sentinel monitor $_sg 127.0.0.1 $(eval echo "\$AR_NODE_PORT_$_sm") 2/" \
 			-e "s/^sentinel \([a-z-]*\) antireplay /sentinel \1 $_sg /" \
 			-e "s/^sentinel down-after-milliseconds .*/sentinel down-after-milliseconds $_sg 600/" \
-			-e "s/^sentinel failover-timeout .*/sentinel failover-timeout $_sg 1500/" \
+			-e "s/^sentinel failover-timeout .*/sentinel failover-timeout $_sg ${AR_FAILOVER_TIMEOUT:-1500}/" \
 			-e "s|^dir .*|dir $AR_TMP|" \
 			-e "s|^logfile .*|logfile $AR_TMP/sentinel$_si.log|" \
 			-e "s|^pidfile .*|pidfile $AR_TMP/sentinel$_si.pid|" \
@@ -110,4 +112,28 @@ ar_sentinel() {
 	_sx=$1
 	shift
 	"$REDIS_CLI" -h 127.0.0.1 -p "$(eval echo "\$AR_SENTINEL_PORT_$_sx")" "$@"
+}
+
+# ar_start_relay NAME TARGET_PORT: tests/integration/repl_relay.pl on a
+# free loopback port (AR_RELAY_PORT_<NAME>, pid AR_RELAY_PID_<NAME>) to
+# TARGET_PORT; kill -USR1 freezes it.
+ar_start_relay() {
+	_rl=$1
+	ar_free_port
+	_rlp=$AR_PORT
+	perl "$top_srcdir/tests/integration/repl_relay.pl" "$_rlp" "$2" >"$AR_TMP/relay-$_rl.log" 2>&1 &
+	eval "AR_RELAY_PID_$_rl=$!"
+	eval "AR_RELAY_PORT_$_rl=$_rlp"
+	ar_track "$!"
+	ar_wait_until 100 grep -q ready "$AR_TMP/relay-$_rl.log" ||
+		{ echo "# relay $_rl did not start: $(cat "$AR_TMP/relay-$_rl.log")"; exit 1; }
+}
+
+# ar_stop_sentinels N: stops Sentinels 1..N.
+ar_stop_sentinels() {
+	_si=1
+	while [ $_si -le "$1" ]; do
+		ar_stop_pid "$(eval echo "\$AR_SENTINEL_PID_$_si")"
+		_si=$((_si + 1))
+	done
 }
