@@ -88,24 +88,68 @@ static int set_address(const char *value, char **host, int *port, char **unix_pa
 	return 0;
 }
 
-static void clear_sentinels(struct ar_config *cfg)
+static void clear_redis_nodes(struct ar_config *cfg)
 {
-	for (int i = 0; i < cfg->n_sentinels; i++) {
-		free(cfg->sentinel[i].host);
-		cfg->sentinel[i].host = NULL;
+	for (int i = 0; i < cfg->n_redis_nodes; i++) {
+		free(cfg->redis_node[i].host);
+		cfg->redis_node[i].host = NULL;
 	}
-	cfg->n_sentinels = 0;
+	cfg->n_redis_nodes = 0;
+	cfg->redis_mode = REDIS_MODE_ONE;
 	free(cfg->sentinel_master);
 	cfg->sentinel_master = NULL;
+}
+
+/* "HOST:PORT[,HOST:PORT...]" from list up to end into cfg->redis_node;
+ * -1 with why (form names the whole value's form). */
+static int set_redis_nodes(struct ar_config *cfg, const char *list, const char *end,
+                           const char *form, char *why, size_t whylen)
+{
+	const char *p = list;
+
+	while (p < end) {
+		const char *comma = memchr(p, ',', (size_t)(end - p));
+		const char *stop = comma ? comma : end;
+		struct ar_host_port *s = &cfg->redis_node[cfg->n_redis_nodes];
+
+		if (cfg->n_redis_nodes == CONFIG_REDIS_NODES_MAX ||
+		    parse_host_port(p, (size_t)(stop - p), &s->host, &s->port) < 0) {
+			if (cfg->n_redis_nodes == CONFIG_REDIS_NODES_MAX)
+				snprintf(why, whylen, "at most %d addresses",
+				         CONFIG_REDIS_NODES_MAX);
+			else
+				snprintf(why, whylen, "expected %s", form);
+			clear_redis_nodes(cfg);
+			return -1;
+		}
+		cfg->n_redis_nodes++;
+		p = stop + 1;
+	}
+	if (cfg->n_redis_nodes == 0 || end[-1] == ',') {
+		snprintf(why, whylen, "expected %s", form);
+		clear_redis_nodes(cfg);
+		return -1;
+	}
+	return 0;
+}
+
+/* "HOST:PORT[,HOST:PORT...]", after "cluster://". */
+static int set_cluster(struct ar_config *cfg, const char *list, char *why, size_t whylen)
+{
+	clear_redis_nodes(cfg);
+	if (set_redis_nodes(cfg, list, list + strlen(list), "cluster://HOST:PORT[,HOST:PORT...]",
+	                    why, whylen) < 0)
+		return -1;
+	cfg->redis_mode = REDIS_MODE_CLUSTER;
+	return 0;
 }
 
 /* "HOST:PORT[,HOST:PORT...]/NAME", after "sentinel://". */
 static int set_sentinels(struct ar_config *cfg, const char *list, char *why, size_t whylen)
 {
 	const char *slash = strrchr(list, '/');
-	const char *p = list;
 
-	clear_sentinels(cfg);
+	clear_redis_nodes(cfg);
 	if (!slash || slash == list || slash[-1] == ',' || slash[1] == '\0' ||
 	    strlen(slash + 1) > CONFIG_SENTINEL_NAME_MAX ||
 	    slash[1 + strspn(slash + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -116,29 +160,10 @@ static int set_sentinels(struct ar_config *cfg, const char *list, char *why, siz
 		         CONFIG_SENTINEL_NAME_MAX);
 		return -1;
 	}
-	while (p < slash) {
-		const char *comma = memchr(p, ',', (size_t)(slash - p));
-		const char *end = comma ? comma : slash;
-		struct ar_host_port *s = &cfg->sentinel[cfg->n_sentinels];
-
-		if (cfg->n_sentinels == CONFIG_SENTINELS_MAX ||
-		    parse_host_port(p, (size_t)(end - p), &s->host, &s->port) < 0) {
-			snprintf(
-			    why, whylen,
-			    cfg->n_sentinels == CONFIG_SENTINELS_MAX
-			        ? "at most %d Sentinels"
-			        : "expected sentinel://HOST:PORT[,HOST:PORT...]/NAME (%d at most)",
-			    CONFIG_SENTINELS_MAX);
-			clear_sentinels(cfg);
-			return -1;
-		}
-		cfg->n_sentinels++;
-		p = end + 1;
-	}
-	if (cfg->n_sentinels == 0) {
-		snprintf(why, whylen, "expected sentinel://HOST:PORT[,HOST:PORT...]/NAME");
+	if (set_redis_nodes(cfg, list, slash, "sentinel://HOST:PORT[,HOST:PORT...]/NAME", why,
+	                    whylen) < 0)
 		return -1;
-	}
+	cfg->redis_mode = REDIS_MODE_SENTINEL;
 	cfg->sentinel_master = xstrdup(slash + 1);
 	return 0;
 }
@@ -147,13 +172,15 @@ static int set_redis(struct ar_config *cfg, const char *value, char *why, size_t
 {
 	if (strncmp(value, "sentinel://", 11) == 0)
 		return set_sentinels(cfg, value + 11, why, whylen);
+	if (strncmp(value, "cluster://", 10) == 0)
+		return set_cluster(cfg, value + 10, why, whylen);
 	if (strncmp(value, "unix:", 5) != 0 && strstr(value, "://")) {
 		snprintf(why, whylen,
-		         "expected host:port, unix:/path or sentinel://HOST:PORT[,...]/NAME "
-		         "(no other scheme; Redis Cluster is not supported yet)");
+		         "expected host:port, unix:/path, sentinel://HOST:PORT[,...]/NAME or "
+		         "cluster://HOST:PORT[,...]");
 		return -1;
 	}
-	clear_sentinels(cfg);
+	clear_redis_nodes(cfg);
 	return set_address(value, &cfg->redis_host, &cfg->redis_port, &cfg->redis_unix_path, why,
 	                   whylen);
 }
@@ -226,8 +253,10 @@ static int set_client_timeout_ms(struct ar_config *cfg, const char *value, char 
 
 static int set_key_prefix(struct ar_config *cfg, const char *value, char *why, size_t whylen)
 {
-	if (strlen(value) > CONFIG_KEY_PREFIX_MAX || strpbrk(value, " \t{}")) {
-		snprintf(why, whylen, "at most %d characters, no spaces or braces",
+	if (strlen(value) > CONFIG_KEY_PREFIX_MAX || strpbrk(value, " \t") ||
+	    config_hash_tag(value, NULL) < 0) {
+		snprintf(why, whylen,
+		         "at most %d characters, no spaces, braces only as one hash tag ({shop1}:)",
 		         CONFIG_KEY_PREFIX_MAX);
 		return -1;
 	}
@@ -565,7 +594,7 @@ void config_free(struct ar_config *cfg)
 	free(cfg->redis_unix_path);
 	free(cfg->redis_password);
 	free(cfg->redis_user);
-	clear_sentinels(cfg);
+	clear_redis_nodes(cfg);
 	free(cfg->sentinel_password);
 	free(cfg->key_prefix);
 	free(cfg->bind_name);
@@ -648,6 +677,22 @@ static int line_of(const int seen[N_KEYS], const char *key)
 	return 0;
 }
 
+int config_hash_tag(const char *prefix, size_t *len)
+{
+	const char *open = strchr(prefix, '{');
+	const char *close = strchr(prefix, '}');
+
+	if (!open && !close)
+		return 0;
+	/* One pair, in order, not empty: what Redis takes as the tag. */
+	if (!open || !close || close < open + 2 || strchr(open + 1, '{') ||
+	    strchr(close + 1, '{') || strchr(close + 1, '}'))
+		return -1;
+	if (len)
+		*len = (size_t)(close - open - 1);
+	return (int)(open + 1 - prefix);
+}
+
 /* Values that are fine alone but not together. */
 static int check_combinations(const struct ar_config *cfg, const char *name, const int seen[N_KEYS],
                               char *err, size_t errlen)
@@ -661,6 +706,20 @@ static int check_combinations(const struct ar_config *cfg, const char *name, con
 		         line_of(seen, line_of(seen, "wait_timeout_ms") ? "wait_timeout_ms"
 		                                                        : "redis_timeout_ms"),
 		         cfg->wait_timeout_ms, cfg->redis_timeout_ms);
+		return -1;
+	}
+	if (cfg->redis_mode == REDIS_MODE_CLUSTER && config_hash_tag(cfg->key_prefix, NULL) <= 0) {
+		/* Every key of one request must be in one slot, or the one
+		 * script of a submission cannot run. */
+		snprintf(err, errlen,
+		         "%s:%d: key 'key_prefix': with a Redis Cluster it must hold one hash tag "
+		         "({shop1}:), so that every key of this deployment is in one slot",
+		         name, line_of(seen, line_of(seen, "key_prefix") ? "key_prefix" : "redis"));
+		return -1;
+	}
+	if (cfg->redis_mode == REDIS_MODE_CLUSTER && cfg->redis_db != 0) {
+		snprintf(err, errlen, "%s:%d: key 'redis_db': a Redis Cluster has database 0 only",
+		         name, line_of(seen, "redis_db"));
 		return -1;
 	}
 	if (cfg->keys == KEYS_CLIENT && cfg->bind == BIND_NONE) {

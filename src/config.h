@@ -7,7 +7,7 @@
 
 #include "log.h"
 
-/* The longest key_prefix taken (no spaces or braces). */
+/* The longest key_prefix taken (no spaces; braces only as one hash tag). */
 #define CONFIG_KEY_PREFIX_MAX 64
 
 enum ar_duplicate_mode { DUPLICATE_REPLAY, DUPLICATE_REJECT };
@@ -16,10 +16,13 @@ enum ar_duplicate_mode { DUPLICATE_REPLAY, DUPLICATE_REJECT };
 enum ar_keys { KEYS_ISSUED, KEYS_CLIENT };
 enum ar_bind { BIND_NONE, BIND_REMOTE_USER, BIND_HEADER, BIND_COOKIE };
 
-/* redis = sentinel://HOST:PORT[,HOST:PORT...]/NAME: at most this many. */
-#define CONFIG_SENTINELS_MAX 8
+/* redis = sentinel://HOST:PORT[,...]/NAME or cluster://HOST:PORT[,...]:
+ * at most this many addresses. */
+#define CONFIG_REDIS_NODES_MAX 8
 /* The longest group (master) name a Sentinel address may hold. */
 #define CONFIG_SENTINEL_NAME_MAX 64
+
+enum ar_redis_mode { REDIS_MODE_ONE, REDIS_MODE_SENTINEL, REDIS_MODE_CLUSTER };
 
 struct ar_host_port {
 	char *host;
@@ -27,9 +30,12 @@ struct ar_host_port {
 };
 
 struct ar_config {
-	/* redis: one address (redis_host or redis_unix_path), or the Sentinels
-	 * to ask where the primary of group sentinel_master is (n_sentinels >
-	 * 0; then redis_host and redis_unix_path are unused). */
+	/* redis: one address (redis_host or redis_unix_path); or, by
+	 * redis_mode, the Sentinels to ask where the primary of group
+	 * sentinel_master is, or the Redis Cluster nodes to ask which node
+	 * serves key_prefix's hash tag (redis_node[0..n_redis_nodes); then
+	 * redis_host and redis_unix_path are unused). */
+	enum ar_redis_mode redis_mode;
 	char *redis_host; /* TCP host, or NULL when redis_unix_path is set */
 	int redis_port;
 	char *redis_unix_path; /* from "unix:/path", else NULL */
@@ -37,9 +43,9 @@ struct ar_config {
 	char *redis_user;      /* empty: AUTH with the password alone */
 	int redis_db;
 	int redis_timeout_ms;
-	struct ar_host_port sentinel[CONFIG_SENTINELS_MAX];
-	int n_sentinels;
-	char *sentinel_master;   /* NULL unless n_sentinels > 0 */
+	struct ar_host_port redis_node[CONFIG_REDIS_NODES_MAX];
+	int n_redis_nodes;
+	char *sentinel_master;   /* NULL unless REDIS_MODE_SENTINEL */
 	char *sentinel_password; /* empty: Sentinels without AUTH */
 	/* After a script that wrote: WAIT for this many replicas (0: not). */
 	int wait_replicas;
@@ -98,6 +104,11 @@ enum config_reader { CONFIG_FCGI = 1, CONFIG_DRAIN = 2 };
  * past the last; *readers (may be NULL): the CONFIG_* bits of the
  * programs that use it. */
 const char *config_key(size_t i, unsigned *readers);
+
+/* key_prefix's hash tag: 0 when it has none, -1 when its braces are not
+ * one tag ("{x}" with x not empty, no other brace), else the offset of the
+ * tag's first byte, with its length in *len (may be NULL). */
+int config_hash_tag(const char *prefix, size_t *len);
 
 /* The TTL the drain gives an order's hash once it is in the database. */
 long config_order_ttl(const struct ar_config *cfg);

@@ -90,15 +90,6 @@ static void fit_auth_request(const struct ar_request *req, struct ar_response *r
 	resp->status = 403;
 }
 
-/* Sleeps ms milliseconds (signals may cut it short: the caller bounds
- * its waits by what it counted, not by the clock). */
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	nanosleep(&ts, NULL);
-}
-
 /* 1 for a store call that may be asked again: Redis refused it, did not
  * answer in time, or was full (the gate's steps are idempotent). */
 static int worth_asking_again(enum store_status st)
@@ -118,7 +109,7 @@ static void release(struct ar_app *app, const struct store_gate_call *call, doub
 	enum store_status st = store_gate(app->store, call, GATE_RELEASE, &reply);
 
 	while (worth_asking_again(st) && util_now_ms() < deadline) {
-		sleep_ms(GATE_WAIT_MIN_MS);
+		util_sleep_ms(GATE_WAIT_MIN_MS);
 		st = store_gate(app->store, call, GATE_RELEASE, &reply);
 	}
 	if (st == STORE_OK && reply.verdict == GATE_RELEASED)
@@ -154,7 +145,7 @@ static int consume(struct ar_app *app, const struct store_gate_call *call, enum 
 		if (st != STORE_OK || reply.verdict != GATE_PENDING ||
 		    util_now_ms() + step_ms >= deadline)
 			break;
-		sleep_ms(reply.value < step_ms ? reply.value : step_ms);
+		util_sleep_ms(reply.value < step_ms ? reply.value : step_ms);
 		step_ms = step_ms * 2 < GATE_WAIT_MAX_MS ? step_ms * 2 : GATE_WAIT_MAX_MS;
 	}
 	if (st == STORE_OK && reply.verdict == GATE_REFUSED) {
@@ -165,7 +156,7 @@ static int consume(struct ar_app *app, const struct store_gate_call *call, enum 
 	if (st == STORE_OK && reply.verdict == GATE_RESERVED) {
 		st = store_gate(app->store, call, GATE_CONFIRM, &reply);
 		while (worth_asking_again(st) && util_now_ms() < deadline) {
-			sleep_ms(GATE_WAIT_MIN_MS);
+			util_sleep_ms(GATE_WAIT_MIN_MS);
 			st = store_gate(app->store, call, GATE_CONFIRM, &reply);
 		}
 		if (st == STORE_OK && reply.verdict == GATE_CONFIRMED) {

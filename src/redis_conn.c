@@ -9,6 +9,7 @@
 #include <sys/time.h>
 
 #include "log.h"
+#include "redis_cluster.h"
 #include "redis_sentinel.h"
 #include "scripts.h"
 #include "strbuf.h"
@@ -29,12 +30,15 @@ struct redis_conn {
 	struct redis_sentinel *sentinel;          /* NULL: one address */
 	char primary_host[SENTINEL_HOST_MAX + 1]; /* where the Sentinels said the */
 	int primary_port;                         /* primary was last (0: never) */
-	double log_repeat_ms;                     /* 0: once per outage */
-	double down_since_ms;                     /* first failure of this outage; 0 when up */
-	double last_failure_ms;                   /* when a connection failure was last logged */
-	unsigned long quiet_failures;             /* failures since then, logged at debug */
-	unsigned long failures;                   /* in this outage */
-	double last_short_wait_ms;                /* when a short WAIT was last logged */
+	int cluster;                  /* redis = cluster://: primary_* serves our slot */
+	int have_node;                /* cluster: primary_* is known (cleared by a failure) */
+	unsigned slot;                /* cluster: the slot of key_prefix's hash tag */
+	double log_repeat_ms;         /* 0: once per outage */
+	double down_since_ms;         /* first failure of this outage; 0 when up */
+	double last_failure_ms;       /* when a connection failure was last logged */
+	unsigned long quiet_failures; /* failures since then, logged at debug */
+	unsigned long failures;       /* in this outage */
+	double last_short_wait_ms;    /* when a short WAIT was last logged */
 	unsigned long quiet_short_waits;
 	int n_scripts;
 	const struct ar_script *script[REDIS_CONN_SCRIPTS_MAX];
@@ -53,7 +57,11 @@ struct redis_conn *redis_conn_new(const struct ar_config *cfg, int extra_timeout
 	rc->timeout.tv_sec = ms / 1000;
 	rc->timeout.tv_usec = (ms % 1000) * 1000;
 	rc->log_repeat_ms = FAILURE_LOG_INTERVAL_MS;
-	if (cfg->n_sentinels > 0) {
+	if (cfg->redis_mode == REDIS_MODE_CLUSTER) {
+		rc->cluster = 1;
+		rc->slot = redis_cluster_slot_of(cfg);
+		snprintf(rc->where, sizeof rc->where, "cluster slot %u", rc->slot);
+	} else if (cfg->redis_mode == REDIS_MODE_SENTINEL) {
 		rc->sentinel = redis_sentinel_new(cfg);
 		snprintf(rc->where, sizeof rc->where, "sentinel/%s", cfg->sentinel_master);
 	} else if (cfg->redis_unix_path)
@@ -126,6 +134,7 @@ static void report_outage(struct redis_conn *rc, const char *why, const char *du
 
 void redis_conn_failed(struct redis_conn *rc, const char *during)
 {
+	rc->have_node = 0;
 	report_outage(rc, rc->ctx && rc->ctx->errstr[0] ? rc->ctx->errstr : "connection lost",
 	              during);
 	redis_conn_drop(rc);
@@ -232,6 +241,30 @@ static int locate_primary(struct redis_conn *rc)
 	return 0;
 }
 
+/* Redis Cluster: which node serves our slot, unless a MOVED said so since
+ * the last failure. -1 after an outage report. */
+static int locate_slot_owner(struct redis_conn *rc)
+{
+	const struct ar_config *cfg = rc->cfg;
+	int timeout_ms = cfg->redis_timeout_ms / SENTINEL_TIMEOUT_SHARE;
+	char why[512];
+
+	if (rc->have_node)
+		return 0;
+	if (timeout_ms < SENTINEL_TIMEOUT_MIN_MS)
+		timeout_ms = SENTINEL_TIMEOUT_MIN_MS;
+	if (redis_cluster_find_primary(cfg, rc->slot, timeout_ms, rc->primary_host,
+	                               &rc->primary_port, why, sizeof why) < 0) {
+		snprintf(rc->where, sizeof rc->where, "cluster slot %u", rc->slot);
+		report_outage(rc, why, "asking the cluster which node serves the slot");
+		return -1;
+	}
+	rc->have_node = 1;
+	snprintf(rc->where, sizeof rc->where, "cluster slot %u %s:%d", rc->slot, rc->primary_host,
+	         rc->primary_port);
+	return 0;
+}
+
 /* The one set-up path after every connect: command timeout (hiredis 0.14
  * applies the connect timeout to connect() only), keepalive, AUTH, SELECT,
  * SCRIPT LOAD. */
@@ -295,7 +328,9 @@ enum redis_status redis_conn_connect(struct redis_conn *rc)
 	/* Never an address of before a failure: ask the Sentinels each time. */
 	if (rc->sentinel && locate_primary(rc) < 0)
 		return REDIS_STATUS_UNAVAILABLE;
-	if (rc->sentinel)
+	if (rc->cluster && locate_slot_owner(rc) < 0)
+		return REDIS_STATUS_UNAVAILABLE;
+	if (rc->sentinel || rc->cluster)
 		rc->ctx = redisConnectWithTimeout(rc->primary_host, rc->primary_port, tv);
 	else if (cfg->redis_unix_path)
 		rc->ctx = redisConnectUnixWithTimeout(cfg->redis_unix_path, tv);
@@ -316,7 +351,8 @@ enum redis_status redis_conn_connect(struct redis_conn *rc)
 static int is_outage_reply(const char *msg)
 {
 	static const char *const not_run[] = {"LOADING",    "BUSY",     "READONLY",    "MASTERDOWN",
-	                                      "NOREPLICAS", "TRYAGAIN", "CLUSTERDOWN", "NOAUTH"};
+	                                      "NOREPLICAS", "TRYAGAIN", "CLUSTERDOWN", "NOAUTH",
+	                                      "MOVED ",     "ASK "};
 	for (size_t i = 0; i < sizeof not_run / sizeof not_run[0]; i++)
 		if (strncmp(msg, not_run[i], strlen(not_run[i])) == 0)
 			return 1;
@@ -346,6 +382,7 @@ enum redis_status redis_conn_error(struct redis_conn *rc, const char *what, cons
 		return REDIS_STATUS_FULL;
 	}
 	if (is_outage_reply(msg)) {
+		rc->have_node = 0;
 		report_outage(rc, msg, what);
 		redis_conn_drop(rc);
 		return REDIS_STATUS_UNAVAILABLE;
@@ -430,27 +467,6 @@ static enum redis_status check_not_error(struct redis_conn *rc, const char *what
 	return s;
 }
 
-enum redis_status redis_conn_run_any(struct redis_conn *rc, const char *what, int argc,
-                                     const char *const *argv, const size_t *argvlen,
-                                     redisReply **out)
-{
-	enum redis_status s = redis_conn_connect(rc);
-
-	*out = NULL;
-	if (s != REDIS_STATUS_OK)
-		return s;
-	*out = redis_conn_send(rc, argc, argv, argvlen);
-	return check_arrived(rc, what, *out);
-}
-
-enum redis_status redis_conn_run(struct redis_conn *rc, const char *what, int argc,
-                                 const char *const *argv, const size_t *argvlen, redisReply **out)
-{
-	enum redis_status s = redis_conn_run_any(rc, what, argc, argv, argvlen, out);
-
-	return s != REDIS_STATUS_OK ? s : check_not_error(rc, what, out);
-}
-
 static int is_noscript(const redisReply *r)
 {
 	return r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0;
@@ -488,17 +504,144 @@ static int append_wait(struct redis_conn *rc)
 	return append_command(rc, 3, argv, NULL);
 }
 
-/* The script and, when waiting, its WAIT, sent together; the replies in
- * *r and *w (NULL when lost: the connection is then unusable). */
+/* What a call sends: a script (with its WAIT when asked), or a command. */
+struct outgoing {
+	int script; /* an index of rc->script, or -1 for argv */
+	struct redis_args *a;
+	int with_source;
+	int wait;
+	int argc;
+	const char *const *argv;
+	const size_t *argvlen;
+};
+
+static int append_outgoing(struct redis_conn *rc, const struct outgoing *o)
+{
+	if (o->script < 0)
+		return append_command(rc, o->argc, o->argv, o->argvlen);
+	if (append_script(rc, o->script, o->a, o->with_source) < 0)
+		return -1;
+	return o->wait ? append_wait(rc) : 0;
+}
+
+/* Sends o on the live connection: its reply in *r, the WAIT's in *w
+ * (NULL when lost: the connection is then unusable). */
+static void send_once(struct redis_conn *rc, const struct outgoing *o, redisReply **r,
+                      redisReply **w)
+{
+	*r = *w = NULL;
+	if (append_outgoing(rc, o) < 0)
+		return;
+	*r = read_reply(rc);
+	if (*r && o->script >= 0 && o->wait)
+		*w = read_reply(rc);
+}
+
+/* ASK: o once on a connection of its own to host:port, after ASKING (the
+ * slot is being imported there); the connection in use stays as it is. */
+static void send_asking(struct redis_conn *rc, const struct outgoing *o, const char *host, int port,
+                        redisReply **r, redisReply **w)
+{
+	const struct ar_config *cfg = rc->cfg;
+	struct timeval tv = {cfg->redis_timeout_ms / 1000, (cfg->redis_timeout_ms % 1000) * 1000};
+	redisContext *home = rc->ctx;
+	const char *asking[] = {"ASKING"};
+	redisReply *ok;
+
+	*r = *w = NULL;
+	rc->ctx = redisConnectWithTimeout(host, port, tv);
+	if (rc->ctx && !rc->ctx->err && set_up_connection(rc) == 0 && rc->ctx &&
+	    append_command(rc, 1, asking, NULL) == 0 && append_outgoing(rc, o) == 0 &&
+	    (ok = read_reply(rc))) {
+		freeReplyObject(ok);
+		*r = read_reply(rc);
+		if (*r && o->script >= 0 && o->wait)
+			*w = read_reply(rc);
+	}
+	if (rc->ctx)
+		redisFree(rc->ctx);
+	rc->ctx = home;
+}
+
+/* Sends o, following Redis Cluster's redirects: MOVED (the slot has a new
+ * owner: connect there, send again; a few times at most), ASK (to the
+ * importing node, once per reply), TRYAGAIN (a migration splits the keys
+ * between two nodes: wait 2 ms, twice as long each time up to 25). Within
+ * one command timeout; then the last redirect is the reply, which
+ * redis_conn_error counts as an outage (nothing ran). */
+static void send_routed(struct redis_conn *rc, const struct outgoing *o, redisReply **r,
+                        redisReply **w)
+{
+	double deadline = util_now_ms() + rc->cfg->redis_timeout_ms;
+	long pause_ms = 2;
+	char host[CLUSTER_HOST_MAX + 1];
+	int port;
+
+	int moves = 0;
+
+	send_once(rc, o, r, w);
+	while (rc->cluster && *r) {
+		enum cluster_redirect kind = redis_cluster_redirect(*r, host, &port);
+		if (kind == CLUSTER_NOT_REDIRECTED || util_now_ms() + pause_ms >= deadline ||
+		    (kind == CLUSTER_MOVED && ++moves > 4))
+			return;
+		freeReplyObject(*r);
+		freeReplyObject(*w);
+		*r = *w = NULL;
+		if (kind == CLUSTER_TRYAGAIN) {
+			log_debug("redis %s: TRYAGAIN; again in %ld ms", rc->where, pause_ms);
+			util_sleep_ms(pause_ms);
+			pause_ms = pause_ms * 2 < 25 ? pause_ms * 2 : 25;
+			send_once(rc, o, r, w);
+		} else if (kind == CLUSTER_ASK) {
+			log_debug("redis %s: ASK %s:%d", rc->where, host, port);
+			send_asking(rc, o, host, port, r, w);
+		} else {
+			log_info("redis %s: MOVED to %s:%d", rc->where, host, port);
+			redis_conn_drop(rc);
+			snprintf(rc->primary_host, sizeof rc->primary_host, "%s", host);
+			rc->primary_port = port;
+			rc->have_node = 1;
+			snprintf(rc->where, sizeof rc->where, "cluster slot %u %s:%d", rc->slot,
+			         host, port);
+			if (redis_conn_connect(rc) != REDIS_STATUS_OK)
+				return;
+			send_once(rc, o, r, w);
+		}
+	}
+}
+
+/* The script and, when waiting, its WAIT, sent together (routed); the
+ * replies in *r and *w (NULL when lost: the connection is then unusable). */
 static void send_script(struct redis_conn *rc, int id, struct redis_args *a, int with_source,
                         int wait, redisReply **r, redisReply **w)
 {
-	*r = *w = NULL;
-	if (append_script(rc, id, a, with_source) < 0 || (wait && append_wait(rc) < 0))
-		return;
-	*r = read_reply(rc);
-	if (*r && wait)
-		*w = read_reply(rc);
+	struct outgoing o = {.script = id, .a = a, .with_source = with_source, .wait = wait};
+
+	send_routed(rc, &o, r, w);
+}
+
+enum redis_status redis_conn_run_any(struct redis_conn *rc, const char *what, int argc,
+                                     const char *const *argv, const size_t *argvlen,
+                                     redisReply **out)
+{
+	enum redis_status s = redis_conn_connect(rc);
+
+	*out = NULL;
+	if (s != REDIS_STATUS_OK)
+		return s;
+	struct outgoing o = {.script = -1, .argc = argc, .argv = argv, .argvlen = argvlen};
+	redisReply *none;
+	send_routed(rc, &o, out, &none);
+	return check_arrived(rc, what, *out);
+}
+
+enum redis_status redis_conn_run(struct redis_conn *rc, const char *what, int argc,
+                                 const char *const *argv, const size_t *argvlen, redisReply **out)
+{
+	enum redis_status s = redis_conn_run_any(rc, what, argc, argv, argvlen, out);
+
+	return s != REDIS_STATUS_OK ? s : check_not_error(rc, what, out);
 }
 
 /* Fewer replicas than wait_replicas acknowledged a write: logged once a

@@ -97,9 +97,9 @@ int redis_sentinel_find_primary(struct redis_sentinel *s, int timeout_ms, char *
 	char what[160];
 
 	why[0] = '\0';
-	for (int k = 0; k < cfg->n_sentinels; k++) {
-		int i = (s->first + k) % cfg->n_sentinels;
-		const struct ar_host_port *at = &cfg->sentinel[i];
+	for (int k = 0; k < cfg->n_redis_nodes; k++) {
+		int i = (s->first + k) % cfg->n_redis_nodes;
+		const struct ar_host_port *at = &cfg->redis_node[i];
 
 		if (ask_one(cfg, at, timeout_ms, host, port, what, sizeof what) == 0) {
 			s->first = i;

@@ -20,7 +20,7 @@
 
 struct redis_sentinel;
 
-/* For cfg's Sentinels (borrowed; cfg->n_sentinels > 0). */
+/* For cfg's Sentinels (borrowed; cfg->n_redis_nodes > 0). */
 struct redis_sentinel *redis_sentinel_new(const struct ar_config *cfg);
 void redis_sentinel_free(struct redis_sentinel *s);
 

@@ -146,3 +146,10 @@ void util_base64url(const unsigned char *in, size_t n, char *out)
 	}
 	out[o] = '\0';
 }
+
+void util_sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}

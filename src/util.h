@@ -34,6 +34,10 @@ void util_format_rfc3339_ms(const struct timespec *ts, char out[UTIL_RFC3339_LEN
 /* Monotonic milliseconds, for durations. */
 double util_now_ms(void);
 
+/* Sleeps ms milliseconds (signals may cut it short: callers bound their
+ * waits by what they counted, not by the clock). */
+void util_sleep_ms(long ms);
+
 /* in[0..n) in unpadded base64url (RFC 4648 section 5) into out, which
  * holds UTIL_BASE64URL_LEN(n) + 1 bytes; NUL-terminated. The Redis names
  * of tokens and client keys. */

@@ -13,10 +13,12 @@ dist_check_SCRIPTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/lib.sh tests/mariadb.sh tests/integration/drain.sh
 TESTS += tests/integration/test_store_guards.sh tests/integration/test_script_args.sh \
 	tests/integration/test_client_keys.sh tests/integration/test_gate.sh \
-	tests/integration/test_sentinel.sh tests/integration/test_failover.sh
+	tests/integration/test_sentinel.sh tests/integration/test_failover.sh \
+	tests/integration/test_cluster.sh
 dist_check_SCRIPTS += tests/integration/test_store_guards.sh tests/integration/test_script_args.sh \
 	tests/integration/test_client_keys.sh tests/integration/test_gate.sh \
-	tests/integration/test_sentinel.sh tests/integration/test_failover.sh
+	tests/integration/test_sentinel.sh tests/integration/test_failover.sh \
+	tests/integration/test_cluster.sh
 EXTRA_DIST += tests/lib/sentinel.sh tests/integration/repl_relay.pl
 ## test_gate.sh's loopback proxy that holds Redis's replies (perl-base).
 EXTRA_DIST += tests/integration/redis_stall_proxy.pl

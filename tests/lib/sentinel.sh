@@ -6,7 +6,8 @@
 #                         this test has not handed out yet (from a few
 #                         derived from the PID; ss says which are taken)
 #   ar_start_redis_node NAME [PORT] [conf lines...]
-#                         redis-server NAME (AR_NODE_PORT_<NAME>, pid
+#                         redis-server NAME on PORT ("": a free one, another
+#                         if it is taken meanwhile) (AR_NODE_PORT_<NAME>, pid
 #                         AR_NODE_PID_<NAME>, its log $AR_TMP/NAME.log) on
 #                         127.0.0.1; the default user has no password
 #                         (replication and the Sentinels use it); the tests'
@@ -40,9 +41,31 @@ ar_free_port() {
 ar_start_redis_node() {
 	_rn=$1
 	_rp=${2:-}
-	[ -n "$_rp" ] || { ar_free_port && _rp=$AR_PORT; }
+	_named=${2:+1}
 	[ $# -lt 2 ] || shift
 	shift
+	# A free port may be taken by another test between ss and bind: then
+	# the next one (not when the caller named the port).
+	_rtry=0
+	while :; do
+		if [ -z "$_named" ]; then
+			ar_free_port
+			_rp=$AR_PORT
+		fi
+		ar_launch_redis_node "$_rn" "$_rp" "$@" && return 0
+		_rtry=$((_rtry + 1))
+		[ -z "$_named" ] && [ $_rtry -lt 5 ] &&
+			grep -q 'Address already in use' "$AR_TMP/$_rn.log" || break
+	done
+	echo "# redis $_rn did not start"
+	cat "$AR_TMP/$_rn.log"
+	exit 1
+}
+
+# ar_launch_redis_node NAME PORT [conf lines...]: one try; 0 once it answers.
+ar_launch_redis_node() {
+	_rn=$1 _rp=$2
+	shift 2
 	{
 		echo "bind 127.0.0.1"
 		echo "port $_rp"
@@ -57,12 +80,21 @@ ar_start_redis_node() {
 		echo "repl-diskless-sync-delay 0"
 		for _line in "$@"; do echo "$_line"; done
 	} >"$AR_TMP/$_rn.conf"
+	: >"$AR_TMP/$_rn.log"
 	"$REDIS_SERVER" "$AR_TMP/$_rn.conf" &
 	eval "AR_NODE_PID_$_rn=$!"
 	eval "AR_NODE_PORT_$_rn=$_rp"
 	ar_track "$!"
-	ar_wait_until 300 ar_node "$_rn" PING >/dev/null 2>&1 ||
-		{ echo "# redis $_rn did not start"; cat "$AR_TMP/$_rn.log"; exit 1; }
+	_rpid=$!
+	# Up to 30 s, less when it exits (a port taken).
+	_ri=0
+	while [ $_ri -lt 300 ]; do
+		ar_node "$_rn" PING >/dev/null 2>&1 && return 0
+		ar_alive "$_rpid" || { ar_untrack "$_rpid"; return 1; }
+		sleep 0.1
+		_ri=$((_ri + 1))
+	done
+	return 1
 }
 
 ar_node() {
@@ -119,14 +151,20 @@ ar_sentinel() {
 # TARGET_PORT; kill -USR1 freezes it.
 ar_start_relay() {
 	_rl=$1
-	ar_free_port
-	_rlp=$AR_PORT
-	perl "$top_srcdir/tests/integration/repl_relay.pl" "$_rlp" "$2" >"$AR_TMP/relay-$_rl.log" 2>&1 &
-	eval "AR_RELAY_PID_$_rl=$!"
-	eval "AR_RELAY_PORT_$_rl=$_rlp"
-	ar_track "$!"
-	ar_wait_until 100 grep -q ready "$AR_TMP/relay-$_rl.log" ||
-		{ echo "# relay $_rl did not start: $(cat "$AR_TMP/relay-$_rl.log")"; exit 1; }
+	_rtry=0
+	while [ $_rtry -lt 5 ]; do
+		_rtry=$((_rtry + 1))
+		ar_free_port
+		perl "$top_srcdir/tests/integration/repl_relay.pl" "$AR_PORT" "$2" \
+			>"$AR_TMP/relay-$_rl.log" 2>&1 &
+		eval "AR_RELAY_PID_$_rl=$!"
+		eval "AR_RELAY_PORT_$_rl=$AR_PORT"
+		ar_track "$!"
+		ar_wait_until 100 grep -q 'ready\|Address already in use' "$AR_TMP/relay-$_rl.log"
+		grep -q ready "$AR_TMP/relay-$_rl.log" && return 0
+	done
+	echo "# relay $_rl did not start: $(cat "$AR_TMP/relay-$_rl.log")"
+	exit 1
 }
 
 # ar_stop_sentinels N: stops Sentinels 1..N.

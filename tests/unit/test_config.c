@@ -176,30 +176,30 @@ static void test_redis_sentinel(void **state)
 
 	(void)state;
 	config_init(&cfg);
-	assert_int_equal(cfg.n_sentinels, 0);
+	assert_int_equal(cfg.n_redis_nodes, 0);
 	assert_null(cfg.sentinel_master);
 	assert_string_equal(cfg.sentinel_password, "");
 	config_free(&cfg);
 	load_ok("redis = sentinel://127.0.0.1:26379,[::1]:26380,localhost:26381/shop-1.main\n"
 	        "sentinel_password = s3cret\n",
 	        &cfg);
-	assert_int_equal(cfg.n_sentinels, 3);
-	assert_string_equal(cfg.sentinel[0].host, "127.0.0.1");
-	assert_int_equal(cfg.sentinel[0].port, 26379);
-	assert_string_equal(cfg.sentinel[1].host, "::1");
-	assert_int_equal(cfg.sentinel[1].port, 26380);
-	assert_string_equal(cfg.sentinel[2].host, "localhost");
-	assert_int_equal(cfg.sentinel[2].port, 26381);
+	assert_int_equal(cfg.n_redis_nodes, 3);
+	assert_string_equal(cfg.redis_node[0].host, "127.0.0.1");
+	assert_int_equal(cfg.redis_node[0].port, 26379);
+	assert_string_equal(cfg.redis_node[1].host, "::1");
+	assert_int_equal(cfg.redis_node[1].port, 26380);
+	assert_string_equal(cfg.redis_node[2].host, "localhost");
+	assert_int_equal(cfg.redis_node[2].port, 26381);
 	assert_string_equal(cfg.sentinel_master, "shop-1.main");
 	assert_string_equal(cfg.sentinel_password, "s3cret");
 	config_free(&cfg);
 	load_ok("redis = sentinel://127.0.0.1:26379/m\n", &cfg);
-	assert_int_equal(cfg.n_sentinels, 1);
+	assert_int_equal(cfg.n_redis_nodes, 1);
 	assert_string_equal(cfg.sentinel_master, "m");
 	config_free(&cfg);
 	load_ok("redis = sentinel://h1:1,h2:2,h3:3,h4:4,h5:5,h6:6,h7:7,h8:8/m\n", &cfg);
-	assert_int_equal(cfg.n_sentinels, CONFIG_SENTINELS_MAX);
-	assert_string_equal(cfg.sentinel[7].host, "h8");
+	assert_int_equal(cfg.n_redis_nodes, CONFIG_REDIS_NODES_MAX);
+	assert_string_equal(cfg.redis_node[7].host, "h8");
 	config_free(&cfg);
 	/* A plain address after it: no Sentinels any more. */
 	load_ok("redis = sentinel://127.0.0.1:26379/m\nredis_db = 0\n", &cfg);
@@ -210,7 +210,6 @@ static void test_redis_sentinel_bad(void **state)
 {
 	(void)state;
 	bad_value("redis", "sentinel://");
-	bad_value("redis", "cluster://127.0.0.1:7000");
 	bad_value("redis", "sentinel://127.0.0.1:1, 127.0.0.2:2/m");
 	bad_value("redis", "redis://127.0.0.1:6379");
 	bad_value("redis", "sentinel://127.0.0.1:26379");
@@ -224,6 +223,45 @@ static void test_redis_sentinel_bad(void **state)
 	bad_value("redis", "sentinel://h1:1,h2:2,h3:3,h4:4,h5:5,h6:6,h7:7,h8:8,h9:9/m");
 	bad_value("redis", "sentinel://127.0.0.1:26379/"
 	                   "m12345678901234567890123456789012345678901234567890123456789012345");
+}
+
+static void test_redis_cluster(void **state)
+{
+	struct ar_config cfg;
+	size_t len = 0;
+
+	(void)state;
+	load_ok("redis = cluster://127.0.0.1:7000,127.0.0.1:7001\nkey_prefix = {shop1}:\n", &cfg);
+	assert_int_equal(cfg.redis_mode, REDIS_MODE_CLUSTER);
+	assert_int_equal(cfg.n_redis_nodes, 2);
+	assert_string_equal(cfg.redis_node[1].host, "127.0.0.1");
+	assert_int_equal(cfg.redis_node[1].port, 7001);
+	assert_int_equal(config_hash_tag(cfg.key_prefix, &len), 1);
+	assert_int_equal(len, 5);
+	config_free(&cfg);
+	/* A tag anywhere in the prefix, in any mode. */
+	load_ok("key_prefix = ar:{eu-1}:\n", &cfg);
+	assert_int_equal(cfg.redis_mode, REDIS_MODE_ONE);
+	assert_int_equal(config_hash_tag(cfg.key_prefix, &len), 4);
+	assert_int_equal(len, 4);
+	config_free(&cfg);
+	assert_int_equal(config_hash_tag("ar:", NULL), 0);
+	bad_value("key_prefix", "{}:");
+	bad_value("key_prefix", "{a}{b}:");
+	bad_value("key_prefix", "}a{:");
+	bad_value("key_prefix", "{a:");
+	bad_value("key_prefix", "a}:");
+	bad_value("key_prefix", "{a}}:");
+	bad_value("key_prefix", "{{a}:");
+	bad_value("redis", "cluster://");
+	bad_value("redis", "cluster://127.0.0.1");
+	bad_value("redis", "cluster://127.0.0.1:7000,");
+	/* A cluster needs the tag (every key of a request in one slot), and
+	 * database 0. */
+	load_err("redis = cluster://127.0.0.1:7000\n", 1, "key_prefix");
+	load_err("redis = cluster://127.0.0.1:7000\nkey_prefix = ar:\n", 2, "key_prefix");
+	load_err("redis = cluster://127.0.0.1:7000\nkey_prefix = {a}:\nredis_db = 1\n", 3,
+	         "redis_db");
 }
 
 static void test_wait_replicas(void **state)
@@ -321,8 +359,9 @@ static void test_key_prefix(void **state)
 	config_free(&cfg);
 	bad_value("key_prefix", PREFIX64 "x");
 	bad_value("key_prefix", "a b:");
-	bad_value("key_prefix", "ar{x}:");
-	bad_value("key_prefix", "{ar}:");
+	/* Braces only as one hash tag (test_redis_cluster). */
+	load_ok("key_prefix = ar{x}:\n", &cfg);
+	config_free(&cfg);
 	bad_value("key_prefix", "ar}");
 	bad_value("key_prefix", "ar{");
 }
@@ -1146,6 +1185,7 @@ int main(void)
 	    cmocka_unit_test(test_failure_keeps_earlier_lines),
 	    cmocka_unit_test(test_redis_sentinel),
 	    cmocka_unit_test(test_redis_sentinel_bad),
+	    cmocka_unit_test(test_redis_cluster),
 	    cmocka_unit_test(test_wait_replicas),
 	    cmocka_unit_test(test_load_file),
 	    cmocka_unit_test(test_load_missing_file),
