@@ -5,3 +5,7 @@ dist_check_SCRIPTS += tests/e2e/test_nginx.sh
 ## tests/lib/front.sh: a web server on a free port, for every front's
 ## fixtures (nginx.sh, apache.sh, lighttpd.sh).
 EXTRA_DIST += tests/e2e/nginx.sh tests/e2e/http.sh tests/e2e/scenario.sh tests/lib/front.sh
+## Many app hosts on one Redis: two pools behind one nginx upstream
+## (conf/nginx/antireplay-upstream.conf), one of them under libfaketime.
+TESTS += tests/e2e/test_many_hosts.sh
+dist_check_SCRIPTS += tests/e2e/test_many_hosts.sh

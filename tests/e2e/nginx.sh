@@ -3,8 +3,8 @@
 # ar_setup. It uses conf/nginx/antireplay.conf as shipped; only the socket
 # path and the location prefix are substituted.
 #
-#   ar_nginx_snippet BASE_PATH  the snippet for $AR_APP_SOCK under BASE_PATH
-#                               (on stdout)
+#   ar_nginx_snippet BASE_PATH  the snippet for $AR_APP_SOCK (or $AR_NGINX_PASS)
+#                               under BASE_PATH (on stdout)
 #   ar_start_nginx BASE_PATH    nginx on a free 127.0.0.1 port in front of
 #                               $AR_APP_SOCK; sets AR_URL, AR_NGINX_PORT,
 #                               AR_NGINX_PID, AR_NGINX_DIR
@@ -15,6 +15,9 @@
 #   AR_NGINX_EXTRA        a file included in the server { } block after the
 #                         antireplay snippet (e.g. conf/nginx/antireplay-gate.conf
 #                         filled in by ar_snippet)
+#   AR_NGINX_PASS         what the snippet's fastcgi_pass names instead of
+#                         unix:$AR_APP_SOCK (an upstream's name, the upstream
+#                         in AR_NGINX_HTTP_EXTRA: conf/nginx/antireplay-upstream.conf)
 
 : "${NGINX:=$(command -v nginx || command -v /usr/sbin/nginx || true)}"
 
@@ -36,7 +39,7 @@ ar_nginx_snippet() {
 		return 1
 	fi
 	sed -e "s#^$AR_NGINX_SNIPPET_LOC\$#location $1/ {#" \
-		-e "s#fastcgi_pass $AR_NGINX_SNIPPET_SOCK;#fastcgi_pass unix:$AR_APP_SOCK;#" \
+		-e "s#fastcgi_pass $AR_NGINX_SNIPPET_SOCK;#fastcgi_pass ${AR_NGINX_PASS:-unix:$AR_APP_SOCK};#" \
 		"$AR_NGINX_SNIPPET_SRC"
 }
 
