@@ -94,8 +94,16 @@ scenario() {
 	ar_start_relay r3 "$AR_NODE_PORT_n1"
 	ar_start_redis_node n2 "" "replicaof 127.0.0.1 $AR_RELAY_PORT_r2" "repl-timeout 60"
 	ar_start_redis_node n3 "" "replicaof 127.0.0.1 $AR_RELAY_PORT_r3" "repl-timeout 60"
-	ar_wait_until 300 two_replicas_up n1 ||
-		{ echo "# the replicas did not come up"; ar_node n1 INFO replication; exit 1; }
+	ar_wait_until 600 two_replicas_up n1 || {
+		echo "# the replicas did not come up"
+		ar_node n1 INFO replication | sed 's/^/#   /'
+		for _n in n2 n3; do
+			echo "# $_n: $(ar_node $_n INFO replication | grep -E 'master_(port|link)' | tr -d '\r' | tr '\n' ' ')"
+			tail -n 5 "$AR_TMP/$_n.log" | sed 's/^/#   /'
+		done
+		tail -n 3 "$AR_TMP"/relay-*.log | sed 's/^/#   /'
+		exit 1
+	}
 	ar_start_sentinels 3 n1 shop
 	ar_wait_until 600 sentinels_ready || { echo "# the Sentinels did not meet"; exit 1; }
 	ar_drain_config "redis=sentinel://$AR_SENTINELS/shop" "wait_replicas=$_w" \
