@@ -125,7 +125,7 @@ scenario() {
 		ar_track $!
 		_i=$((_i + 1))
 	done
-	ar_wait_until 600 eval '[ "$(confirmed)" -ge 40 ]' || echo "# w=$_w: few orders before the cut"
+	ar_wait_until 600 eval '[ "$(confirmed)" -ge 24 ]' || echo "# w=$_w: few orders before the cut"
 	# Replication cut: the clients go on; with wait_replicas = 0 their
 	# orders are confirmed by the primary alone.
 	kill -USR1 "$AR_RELAY_PID_r2" "$AR_RELAY_PID_r3"
@@ -148,7 +148,7 @@ scenario() {
 	ar_start_redis_node n1 "$AR_NODE_PORT_n1" \
 		"replicaof 127.0.0.1 $(eval echo "\$AR_NODE_PORT_$_p")"
 	_after=$(confirmed)
-	ar_wait_until 600 eval '[ "$(confirmed)" -ge $((_after + 40)) ]' ||
+	ar_wait_until 600 eval '[ "$(confirmed)" -ge $((_after + 24)) ]' ||
 		echo "# w=$_w: few orders after the failover"
 	: >"$AR_TMP/stop"
 	for _pid in $_pids; do
