@@ -333,7 +333,8 @@ int main(int argc, char **argv)
 		token_field(field, sizeof field, tok);
 		r = redisCommand(ctx, "HSET %s %s %lld", key, field, expires_ms);
 		freeReplyObject(r);
-		token(oid, "0rder000", 0);
+		/* Unique per run too: an existing order hash is never written over. */
+		token(oid, tag, 0x300000000UL);
 		build_submit(c, tok, oid, (int)lines, 0);
 		r = redisCommandArgv(ctx, c->argc, c->argv, c->len);
 		check(r, "orders");
