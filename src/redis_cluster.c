@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "redis_dial.h"
 #include "util.h"
 
 /* CRC16-CCITT (XMODEM: polynomial 0x1021, initial 0), which Redis Cluster
@@ -69,29 +70,13 @@ static int primary_in(const redisReply *r, unsigned slot, const char *asked, cha
 static int ask_one(const struct ar_config *cfg, const struct ar_host_port *at, unsigned slot,
                    int timeout_ms, char *host, int *port, char *what, size_t whatlen)
 {
-	struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-	redisContext *ctx = redisConnectWithTimeout(at->host, at->port, tv);
-	redisReply *r = NULL;
+	redisContext *ctx =
+	    redis_dial(at, timeout_ms, cfg->redis_user, cfg->redis_password, what, whatlen);
+	redisReply *r;
 	int rc = -1;
 
-	snprintf(what, whatlen, "cannot connect");
-	if (!ctx || ctx->err) {
-		if (ctx)
-			snprintf(what, whatlen, "%s", ctx->errstr);
-		goto out;
-	}
-	if (redisSetTimeout(ctx, tv) != REDIS_OK)
-		goto out;
-	if (cfg->redis_password[0]) {
-		r = cfg->redis_user[0]
-		        ? redisCommand(ctx, "AUTH %s %s", cfg->redis_user, cfg->redis_password)
-		        : redisCommand(ctx, "AUTH %s", cfg->redis_password);
-		if (!r || r->type == REDIS_REPLY_ERROR) {
-			snprintf(what, whatlen, "AUTH: %s", r ? r->str : ctx->errstr);
-			goto out;
-		}
-		freeReplyObject(r);
-	}
+	if (!ctx)
+		return -1;
 	r = redisCommand(ctx, "CLUSTER SLOTS");
 	if (!r)
 		snprintf(what, whatlen, "%s", ctx->errstr);
@@ -101,7 +86,6 @@ static int ask_one(const struct ar_config *cfg, const struct ar_host_port *at, u
 		snprintf(what, whatlen, "no primary for slot %u", slot);
 	else
 		rc = 0;
-out:
 	freeReplyObject(r);
 	redisFree(ctx);
 	return rc;

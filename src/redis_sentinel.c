@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "redis_dial.h"
 #include "util.h"
 
 struct redis_sentinel {
@@ -40,27 +41,12 @@ static void add_why(char *why, size_t whylen, const char *fmt, const char *host,
 static int ask_one(const struct ar_config *cfg, const struct ar_host_port *at, int timeout_ms,
                    char *host, int *port, char *what, size_t whatlen)
 {
-	struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-	redisContext *ctx = redisConnectWithTimeout(at->host, at->port, tv);
-	redisReply *r = NULL;
+	redisContext *ctx = redis_dial(at, timeout_ms, "", cfg->sentinel_password, what, whatlen);
+	redisReply *r;
 	int rc = -1;
 
-	snprintf(what, whatlen, "cannot connect");
-	if (!ctx || ctx->err) {
-		if (ctx)
-			snprintf(what, whatlen, "%s", ctx->errstr);
-		goto out;
-	}
-	if (redisSetTimeout(ctx, tv) != REDIS_OK)
-		goto out;
-	if (cfg->sentinel_password[0]) {
-		r = redisCommand(ctx, "AUTH %s", cfg->sentinel_password);
-		if (!r || r->type == REDIS_REPLY_ERROR) {
-			snprintf(what, whatlen, "AUTH: %s", r ? r->str : ctx->errstr);
-			goto out;
-		}
-		freeReplyObject(r);
-	}
+	if (!ctx)
+		return -1;
 	r = redisCommand(ctx, "SENTINEL get-master-addr-by-name %s", cfg->sentinel_master);
 	if (!r) {
 		snprintf(what, whatlen, "%s", ctx->errstr);
@@ -84,7 +70,6 @@ static int ask_one(const struct ar_config *cfg, const struct ar_host_port *at, i
 			rc = 0;
 		}
 	}
-out:
 	freeReplyObject(r);
 	redisFree(ctx);
 	return rc;

@@ -94,7 +94,7 @@ scenario() {
 	ar_start_relay r3 "$AR_NODE_PORT_n1"
 	ar_start_redis_node n2 "" "replicaof 127.0.0.1 $AR_RELAY_PORT_r2" "repl-timeout 60"
 	ar_start_redis_node n3 "" "replicaof 127.0.0.1 $AR_RELAY_PORT_r3" "repl-timeout 60"
-	ar_wait_until 600 two_replicas_up n1 || {
+	ar_wait_until 600 ar_replicas_online n1 2 || {
 		echo "# the replicas did not come up"
 		ar_node n1 INFO replication | sed 's/^/#   /'
 		for _n in n2 n3; do
@@ -105,7 +105,7 @@ scenario() {
 		exit 1
 	}
 	ar_start_sentinels 3 n1 shop
-	ar_wait_until 600 sentinels_ready || { echo "# the Sentinels did not meet"; exit 1; }
+	ar_wait_until 600 ar_sentinels_ready 3 shop 2 || { echo "# the Sentinels did not meet"; exit 1; }
 	ar_drain_config "redis=sentinel://$AR_SENTINELS/shop" "wait_replicas=$_w" \
 		wait_timeout_ms=200 redis_timeout_ms=1000 token_rate=0 bind=header:X-User \
 		base_path=$AR_BASE log_level=info drain_block_ms=200
@@ -201,16 +201,6 @@ scenario() {
 	done
 }
 
-two_replicas_up() {
-	[ "$(ar_node "$1" INFO replication | grep -c '^slave[0-9]*:.*state=online')" = 2 ]
-}
-sentinels_ready() {
-	for _i in 1 2 3; do
-		[ "$(ar_sentinel "$_i" SENTINEL replicas shop | grep -c '^name$')" = 2 ] &&
-			[ "$(ar_sentinel "$_i" SENTINEL sentinels shop | grep -c '^name$')" = 2 ] ||
-			return 1
-	done
-}
 
 run=1
 lost0="" lost1=""

@@ -36,21 +36,10 @@ check_match "docs/security.md: the app's ACL line allows WAIT and ROLE" \
 ar_start_redis_node n1 "" "$ACL_APP"
 ar_start_redis_node n2 "" "$ACL_APP" "replicaof 127.0.0.1 $AR_NODE_PORT_n1"
 ar_start_redis_node n3 "" "$ACL_APP" "replicaof 127.0.0.1 $AR_NODE_PORT_n1"
-two_replicas_up() {
-	[ "$(ar_node "$1" INFO replication | grep -c '^slave[0-9]*:.*state=online')" = 2 ]
-}
-ar_wait_until 300 two_replicas_up n1
+ar_wait_until 300 ar_replicas_online n1 2
 check "n1 has two replicas in sync" 0 $?
 ar_start_sentinels 3 n1 shop
-# A failover needs the Sentinels to know the replicas and each other.
-sentinels_ready() {
-	for _i in 1 2 3; do
-		[ "$(ar_sentinel "$_i" SENTINEL replicas shop | grep -c '^name$')" = 2 ] &&
-			[ "$(ar_sentinel "$_i" SENTINEL sentinels shop | grep -c '^name$')" = 2 ] ||
-			return 1
-	done
-}
-ar_wait_until 600 sentinels_ready
+ar_wait_until 600 ar_sentinels_ready 3 shop 2
 check "the Sentinels know the two replicas and each other" 0 $?
 
 ar_write_config "redis=sentinel://$AR_SENTINELS/shop" redis_user=antireplay \
@@ -114,7 +103,7 @@ check "c: the gate is 503" 503 "$AR_STATUS"
 check_contains "c: the app logs the short WAIT" "of 2 replicas acknowledged it within 300 ms" \
 	"$(cat "$AR_TMP/app.log")"
 kill -CONT "$AR_NODE_PID_n3"
-ar_wait_until 300 two_replicas_up n1
+ar_wait_until 300 ar_replicas_online n1 2
 order "$T_ORDER"
 check "c: the order's retry once the replica is back: 201" 201 "$AR_STATUS"
 check "c: stock moved once" $((stock_before - 1)) "$(ar_node n1 GET ar:stock:A)"
@@ -132,7 +121,7 @@ check "c: allowed counted once" 1 "$(ar_node n1 HGET ar:metrics gate_allowed)"
 ar_sentinel 1 SENTINEL FAILOVER shop >/dev/null
 new_primary() {
 	_p=$(primary)
-	[ -n "$_p" ] && [ "$_p" != n1 ] && two_replicas_up "$_p"
+	[ -n "$_p" ] && [ "$_p" != n1 ] && ar_replicas_online "$_p" 2
 }
 ar_wait_until 600 new_primary
 check "d: SENTINEL FAILOVER: a replica is the primary, n1 one of its replicas" \

@@ -21,6 +21,7 @@
 #                         is "127.0.0.1:P1,127.0.0.1:P2,..."
 #   ar_sentinel I CMD...  redis-cli to Sentinel I (1-based)
 #   ar_role NAME          "master" or "slave" (ROLE of node NAME)
+#   ar_replicas_online NODE N, ar_sentinels_ready N GROUP REPLICAS  (below)
 
 : "${REDIS_SENTINEL:=$(command -v redis-sentinel || true)}"
 : "${REDIS_CLI:=$(command -v redis-cli || true)}"
@@ -173,5 +174,23 @@ ar_stop_sentinels() {
 	while [ $_si -le "$1" ]; do
 		ar_stop_pid "$(eval echo "\$AR_SENTINEL_PID_$_si")"
 		_si=$((_si + 1))
+	done
+}
+
+# ar_replicas_online NODE N: NODE's INFO replication lists N replicas online.
+ar_replicas_online() {
+	[ "$(ar_node "$1" INFO replication | grep -c '^slave[0-9]*:.*state=online')" = "$2" ]
+}
+
+# ar_sentinels_ready N GROUP REPLICAS: each of Sentinels 1..N knows
+# REPLICAS replicas of GROUP and the N - 1 other Sentinels (a failover
+# needs both).
+ar_sentinels_ready() {
+	_sr=1
+	while [ $_sr -le "$1" ]; do
+		[ "$(ar_sentinel "$_sr" SENTINEL replicas "$2" | grep -c '^name$')" = "$3" ] &&
+			[ "$(ar_sentinel "$_sr" SENTINEL sentinels "$2" | grep -c '^name$')" = $(($1 - 1)) ] ||
+			return 1
+		_sr=$((_sr + 1))
 	done
 }
