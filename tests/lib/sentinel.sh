@@ -27,13 +27,15 @@
 : "${REDIS_CLI:=$(command -v redis-cli || true)}"
 
 # Not in a subshell: each port is handed out once, even before its server
-# listens.
+# listens. Below Linux's ephemeral range (32768 and up), where the many
+# client connections of these tests take their local ports, and free of
+# any socket, listening or not.
 AR_PORT_TRY=0
 ar_free_port() {
 	while [ $AR_PORT_TRY -lt 200 ]; do
-		AR_PORT=$((20000 + ($$ * 53 + AR_PORT_TRY * 211) % 30000))
+		AR_PORT=$((20000 + ($$ * 53 + AR_PORT_TRY * 211) % 12000))
 		AR_PORT_TRY=$((AR_PORT_TRY + 1))
-		[ -n "$(ss -Hltn "sport = :$AR_PORT" 2>/dev/null)" ] || return 0
+		[ -n "$(ss -Htan "sport = :$AR_PORT" 2>/dev/null)" ] || return 0
 	done
 	echo "# no free loopback port" >&2
 	exit 1
@@ -113,32 +115,51 @@ ar_start_sentinels() {
 	AR_SENTINELS=""
 	_si=1
 	while [ $_si -le "$_sn" ]; do
-		ar_free_port
-		_sp=$AR_PORT
-		# The shipped file, with this test's addresses and short times (a
-		# failover within a few seconds).
-		sed -e "s/^port .*/port $_sp/" -e "s/^bind .*/bind 127.0.0.1/" \
-			-e "s/^sentinel monitor .*/sentinel monitor $_sg 127.0.0.1 $(eval echo "\$AR_NODE_PORT_$_sm") 2/" \
-			-e "s/^sentinel \([a-z-]*\) antireplay /sentinel \1 $_sg /" \
-			-e "s/^sentinel down-after-milliseconds .*/sentinel down-after-milliseconds $_sg 600/" \
-			-e "s/^sentinel failover-timeout .*/sentinel failover-timeout $_sg ${AR_FAILOVER_TIMEOUT:-1500}/" \
-			-e "s|^dir .*|dir $AR_TMP|" \
-			-e "s|^logfile .*|logfile $AR_TMP/sentinel$_si.log|" \
-			-e "s|^pidfile .*|pidfile $AR_TMP/sentinel$_si.pid|" \
-			"$top_srcdir/conf/redis/antireplay-sentinel.conf" >"$AR_TMP/sentinel$_si.conf"
-		"$REDIS_SENTINEL" "$AR_TMP/sentinel$_si.conf" &
-		eval "AR_SENTINEL_PID_$_si=$!"
-		eval "AR_SENTINEL_PORT_$_si=$_sp"
-		ar_track "$!"
-		AR_SENTINELS="$AR_SENTINELS${AR_SENTINELS:+,}127.0.0.1:$_sp"
+		_stry=0
+		until ar_launch_sentinel "$_si" "$_sm" "$_sg"; do
+			_stry=$((_stry + 1))
+			grep -q 'Address already in use' "$AR_TMP/sentinel$_si.log" && [ $_stry -lt 5 ] || {
+				echo "# sentinel $_si did not start"
+				cat "$AR_TMP/sentinel$_si.log"
+				exit 1
+			}
+		done
+		AR_SENTINELS="$AR_SENTINELS${AR_SENTINELS:+,}127.0.0.1:$(eval echo "\$AR_SENTINEL_PORT_$_si")"
 		_si=$((_si + 1))
 	done
-	_si=1
-	while [ $_si -le "$_sn" ]; do
-		ar_wait_until 300 ar_sentinel "$_si" PING >/dev/null 2>&1 ||
-			{ echo "# sentinel $_si did not start"; cat "$AR_TMP/sentinel$_si.log"; exit 1; }
-		_si=$((_si + 1))
+}
+
+# ar_launch_sentinel I MASTER GROUP: one try at Sentinel I on a free port;
+# 0 once it answers.
+ar_launch_sentinel() {
+	_si=$1 _sm=$2 _sg=$3
+	ar_free_port
+	_sp=$AR_PORT
+	# The shipped file, with this test's addresses and short times (a
+	# failover within a few seconds).
+	sed -e "s/^port .*/port $_sp/" -e "s/^bind .*/bind 127.0.0.1/" \
+		-e "s/^sentinel monitor .*/sentinel monitor $_sg 127.0.0.1 $(eval echo "\$AR_NODE_PORT_$_sm") 2/" \
+		-e "s/^sentinel \([a-z-]*\) antireplay /sentinel \1 $_sg /" \
+		-e "s/^sentinel down-after-milliseconds .*/sentinel down-after-milliseconds $_sg 600/" \
+		-e "s/^sentinel failover-timeout .*/sentinel failover-timeout $_sg ${AR_FAILOVER_TIMEOUT:-1500}/" \
+		-e "s|^dir .*|dir $AR_TMP|" \
+		-e "s|^logfile .*|logfile $AR_TMP/sentinel$_si.log|" \
+		-e "s|^pidfile .*|pidfile $AR_TMP/sentinel$_si.pid|" \
+		"$top_srcdir/conf/redis/antireplay-sentinel.conf" >"$AR_TMP/sentinel$_si.conf"
+	: >"$AR_TMP/sentinel$_si.log"
+	"$REDIS_SENTINEL" "$AR_TMP/sentinel$_si.conf" &
+	_spid=$!
+	eval "AR_SENTINEL_PID_$_si=$_spid"
+	eval "AR_SENTINEL_PORT_$_si=$_sp"
+	ar_track "$_spid"
+	_sw=0
+	while [ $_sw -lt 300 ]; do
+		ar_sentinel "$_si" PING >/dev/null 2>&1 && return 0
+		ar_alive "$_spid" || { ar_untrack "$_spid"; return 1; }
+		sleep 0.1
+		_sw=$((_sw + 1))
 	done
+	return 1
 }
 
 ar_sentinel() {
