@@ -208,19 +208,34 @@ static int check_primary(struct redis_conn *rc)
 	return 0;
 }
 
+/* How long each Sentinel or cluster node asked where to connect gets. */
+static int lookup_timeout_ms(const struct ar_config *cfg)
+{
+	int ms = cfg->redis_timeout_ms / SENTINEL_TIMEOUT_SHARE;
+
+	return ms < SENTINEL_TIMEOUT_MIN_MS ? SENTINEL_TIMEOUT_MIN_MS : ms;
+}
+
+/* Redis Cluster: host:port serves our slot, until a failure. */
+static void use_slot_owner(struct redis_conn *rc, const char *host, int port)
+{
+	if (host != rc->primary_host)
+		snprintf(rc->primary_host, sizeof rc->primary_host, "%s", host);
+	rc->primary_port = port;
+	rc->have_node = 1;
+	snprintf(rc->where, sizeof rc->where, "cluster slot %u %s:%d", rc->slot, host, port);
+}
+
 /* Asks the Sentinels where the primary is now, into rc->primary_host and
  * rc->primary_port; -1 after an outage report. */
 static int locate_primary(struct redis_conn *rc)
 {
 	const struct ar_config *cfg = rc->cfg;
-	int timeout_ms = cfg->redis_timeout_ms / SENTINEL_TIMEOUT_SHARE;
 	char host[SENTINEL_HOST_MAX + 1], why[512];
 	int port;
 
-	if (timeout_ms < SENTINEL_TIMEOUT_MIN_MS)
-		timeout_ms = SENTINEL_TIMEOUT_MIN_MS;
-	if (redis_sentinel_find_primary(rc->sentinel, timeout_ms, host, &port, why, sizeof why) <
-	    0) {
+	if (redis_sentinel_find_primary(rc->sentinel, lookup_timeout_ms(cfg), host, &port, why,
+	                                sizeof why) < 0) {
 		snprintf(rc->where, sizeof rc->where, "sentinel/%s", cfg->sentinel_master);
 		report_outage(rc, why, "asking the Sentinels where the primary is");
 		return -1;
@@ -246,22 +261,18 @@ static int locate_primary(struct redis_conn *rc)
 static int locate_slot_owner(struct redis_conn *rc)
 {
 	const struct ar_config *cfg = rc->cfg;
-	int timeout_ms = cfg->redis_timeout_ms / SENTINEL_TIMEOUT_SHARE;
-	char why[512];
+	char host[CLUSTER_HOST_MAX + 1], why[512];
+	int port;
 
 	if (rc->have_node)
 		return 0;
-	if (timeout_ms < SENTINEL_TIMEOUT_MIN_MS)
-		timeout_ms = SENTINEL_TIMEOUT_MIN_MS;
-	if (redis_cluster_find_primary(cfg, rc->slot, timeout_ms, rc->primary_host,
-	                               &rc->primary_port, why, sizeof why) < 0) {
+	if (redis_cluster_find_primary(cfg, rc->slot, lookup_timeout_ms(cfg), host, &port, why,
+	                               sizeof why) < 0) {
 		snprintf(rc->where, sizeof rc->where, "cluster slot %u", rc->slot);
 		report_outage(rc, why, "asking the cluster which node serves the slot");
 		return -1;
 	}
-	rc->have_node = 1;
-	snprintf(rc->where, sizeof rc->where, "cluster slot %u %s:%d", rc->slot, rc->primary_host,
-	         rc->primary_port);
+	use_slot_owner(rc, host, port);
 	return 0;
 }
 
@@ -575,9 +586,7 @@ static void send_routed(struct redis_conn *rc, const struct outgoing *o, redisRe
 	double deadline = util_now_ms() + rc->cfg->redis_timeout_ms;
 	long pause_ms = 2;
 	char host[CLUSTER_HOST_MAX + 1];
-	int port;
-
-	int moves = 0;
+	int port, moves = 0;
 
 	send_once(rc, o, r, w);
 	while (rc->cluster && *r) {
@@ -599,11 +608,7 @@ static void send_routed(struct redis_conn *rc, const struct outgoing *o, redisRe
 		} else {
 			log_info("redis %s: MOVED to %s:%d", rc->where, host, port);
 			redis_conn_drop(rc);
-			snprintf(rc->primary_host, sizeof rc->primary_host, "%s", host);
-			rc->primary_port = port;
-			rc->have_node = 1;
-			snprintf(rc->where, sizeof rc->where, "cluster slot %u %s:%d", rc->slot,
-			         host, port);
+			use_slot_owner(rc, host, port);
 			if (redis_conn_connect(rc) != REDIS_STATUS_OK)
 				return;
 			send_once(rc, o, r, w);
