@@ -9,3 +9,11 @@ EXTRA_DIST += tests/e2e/nginx.sh tests/e2e/http.sh tests/e2e/scenario.sh tests/l
 ## (conf/nginx/antireplay-upstream.conf), one of them under libfaketime.
 TESTS += tests/e2e/test_many_hosts.sh
 dist_check_SCRIPTS += tests/e2e/test_many_hosts.sh
+## The storefront in headless Chromium (tests/e2e/browser.py drives it):
+## double clicks, a lost answer, Redis down, the plain HTML form.
+TESTS += tests/e2e/test_browser.sh
+dist_check_SCRIPTS += tests/e2e/test_browser.sh
+EXTRA_DIST += tests/e2e/browser.py \
+	storefront/index.html storefront/shop.js storefront/shop.css \
+	storefront/words.js storefront/order-form.html storefront/order.html \
+	storefront/order.js storefront/error.html storefront/error.js

@@ -1,0 +1,190 @@
+#!/bin/sh
+# e2e: the storefront (storefront/, client/antireplay.js) in headless
+# Chromium, driven by tests/e2e/browser.py (Selenium and chromedriver),
+# behind nginx with conf/nginx/antireplay.conf and
+# conf/nginx/antireplay-storefront.conf (socket and paths substituted), the
+# app under spawn-fcgi, Redis with conf/redis (AOF: a restart keeps the
+# data). Each purchase checks what the page shows (one new order id, listed
+# once), what Redis holds (the stream one longer, the stock down by the
+# quantity, the stream's last order the page's) and counts the POST
+# /api/orders that nginx logged:
+#   double click, a burst of 10 clicks    one key, every click sent, one order
+#   lost answer                           the first answer never reaches the
+#                                         browser; the client resends the key
+#   Redis stopped for 2 s                 the client retries through the 503s
+# Ends with a screenshot of the shop into
+# $top_builddir/tests/e2e/storefront.png (docs/storefront.png is a copy made
+# by hand: copy it over when the page changes on purpose).
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+. "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/lib/front.sh"
+. "$top_srcdir/tests/e2e/nginx.sh"
+
+: "${CHROMIUM:=$(command -v chromium || true)}"
+: "${CHROMEDRIVER:=$(command -v chromedriver || true)}"
+# Debian's python3-selenium is installed for /usr/bin/python3.
+: "${PYTHON3:=$(command -v /usr/bin/python3 || command -v python3 || true)}"
+
+ar_require "$NGINX" "$CURL" "$CHROMIUM" "$CHROMEDRIVER" "$PYTHON3"
+"$PYTHON3" -c 'import selenium' 2>/dev/null ||
+	ar_skip "no selenium module for $PYTHON3 (Debian: python3-selenium)"
+ar_setup
+
+ar_start_redis "include $top_srcdir/conf/redis/antireplay-redis.conf"
+ar_write_config base_path=/api
+ar_start_app 4
+# The storefront snippet as shipped, but for the pool's socket and the
+# folders it serves.
+ar_snippet "$top_srcdir/conf/nginx/antireplay-storefront.conf" \
+	/srv/antireplay/storefront "$top_srcdir/storefront" \
+	/srv/antireplay/client "$top_srcdir/client" \
+	unix:/run/antireplay/antireplay.sock "unix:$AR_APP_SOCK" \
+	>"$AR_TMP/storefront.conf" || exit 1
+AR_NGINX_EXTRA=$AR_TMP/storefront.conf
+ar_start_nginx /api
+echo "# nginx $AR_URL (pid $AR_NGINX_PID), app pids $AR_APP_PIDS"
+for sku in SKU-1 SKU-2 SKU-3; do
+	ar_redis SET "ar:stock:$sku" 100 >/dev/null
+done
+
+# br_run NAME SCENARIO ARG...: one run of the driver (at most 5 minutes),
+# its lines in $AR_TMP/br.NAME.out (br_get reads them); the check that it
+# ran to its end. Chromium's profile (localStorage: the orders list) is
+# kept from run to run.
+BR_PROFILE=$AR_TMP/chromium
+mkdir -p "$BR_PROFILE" "$AR_TMP/home"
+br_start() {
+	br_name=$1
+	shift
+	br_out=$AR_TMP/br.$br_name.out
+	HOME=$AR_TMP/home ${AR_TIMEOUT:+"$AR_TIMEOUT" 300} "$PYTHON3" \
+		"$top_srcdir/tests/e2e/browser.py" --url "$AR_URL" \
+		--chromium "$CHROMIUM" --chromedriver "$CHROMEDRIVER" \
+		--profile "$BR_PROFILE" --logs "$AR_TMP" "$@" \
+		>"$br_out" 2>"$AR_TMP/br.$br_name.err" &
+	br_pid=$!
+	ar_track "$br_pid"
+}
+
+br_finish() {
+	wait "$br_pid"
+	br_rc=$?
+	ar_untrack "$br_pid"
+	grep '^#' "$br_out"
+	if [ $br_rc -eq 0 ]; then
+		ok "$br_name: Chromium ran the scenario"
+	else
+		not_ok "$br_name: the driver failed (exit $br_rc)"
+		sed 's/^/#   /' "$AR_TMP/br.$br_name.err" | tail -n 20
+	fi
+}
+
+br_run() {
+	br_start "$@"
+	br_finish
+}
+
+# br_get KEY: the value the last run printed for KEY ("" when none).
+br_get() {
+	sed -n "s/^$1 //p" "$br_out" | tail -n 1
+}
+
+# br_posts [STATUS]: how many POST /api/orders nginx logged (answered STATUS).
+br_posts() {
+	grep -c "\"POST /api/orders HTTP/[0-9.]*\" ${1:-}" "$AR_NGINX_DIR/access.log"
+}
+
+# The order id of the stream's last entry.
+br_last_order() {
+	ar_redis XREVRANGE ar:orders + - COUNT 1 | sed -n 3p
+}
+
+BR_NOTE=""
+# br_mark SKU: the state before a purchase; br_check_order NAME SKU QTY:
+# after it, the checks every purchase shares.
+br_mark() {
+	br_x0=$(ar_xlen)
+	br_s0=$(ar_stock "$1")
+	br_p0=$(br_posts)
+	br_ok0=$(br_posts 201)
+}
+
+br_check_order() {
+	check "$1: the page shows one new order" 1 "$(br_get new_orders)"
+	check "$1: the order succeeded on the page" done "$(br_get status)"
+	check "$1: the orders list shows its id once" 1 "$(br_get shown)"
+	check "$1: localStorage keeps it once" 1 "$(br_get stored)"
+	check "$1: one order in Redis (stream one longer)" $((br_x0 + 1)) "$(ar_xlen)"
+	check "$1: the stock of $2 went down by $3" $((br_s0 - $3)) "$(ar_stock "$2")"
+	check "$1: Redis's new order is the page's" "$(br_get order_id)" "$(br_last_order)"
+	br_posts_seen=$(($(br_posts) - br_p0))
+	br_posts_201=$(($(br_posts 201) - br_ok0))
+	BR_NOTE="$BR_NOTE
+# $1: nginx saw $br_posts_seen POST /api/orders ($br_posts_201 answered 201),$(
+	) client retries $(br_get retries), $(br_get seconds) s; order $(br_get order_id)"
+}
+
+# a. A double click: two POSTs with one key, one order; the second is a
+# replay of the first's 201.
+br_mark SKU-1
+br_run double-click double-click SKU-1 2
+br_check_order double-click SKU-1 2
+check "double-click: nginx saw both clicks, each answered 201" "2 2" \
+	"$br_posts_seen $br_posts_201"
+
+# a. Ten clicks in a row: ten POSTs, one order.
+br_mark SKU-1
+br_run burst burst SKU-1 1 10
+br_check_order burst SKU-1 1
+check "burst: nginx saw all 10 clicks, each answered 201" "10 10" \
+	"$br_posts_seen $br_posts_201"
+
+# b. The answer to the first POST is lost on the way back (the driver's
+# proxy reads it whole, then closes the browser's connection): the order
+# exists, the client sends the key again and gets the same order.
+br_mark SKU-2
+br_run lost-answer lost-answer SKU-2 3
+br_check_order lost-answer SKU-2 3
+check "lost-answer: the lost answer was the 201" 201 "$(br_get first_post_status)"
+check "lost-answer: the browser sent the order twice, nginx saw both" "2 2" \
+	"$(br_get proxy_posts) $br_posts_seen"
+check_match "lost-answer: antireplay.js retried (onRetry)" '^[1-9]' "$(br_get retries)"
+
+# c. Redis stopped while the first POST is on its way (the driver's proxy
+# holds it until Redis is down); restarted 2 s later with its data (AOF).
+# The client retries through the 503s.
+mkdir "$AR_TMP/sync"
+br_stop_wanted() {
+	[ -e "$AR_TMP/sync/stop-redis" ] || ! ar_alive "$br_pid"
+}
+br_mark SKU-3
+br_o503=$(br_posts 503)
+br_start outage outage SKU-3 2 "$AR_TMP/sync"
+ar_wait_until 3000 br_stop_wanted
+if [ -e "$AR_TMP/sync/stop-redis" ]; then
+	ar_stop_redis
+	: >"$AR_TMP/sync/redis-stopped"
+	# How long the outage lasts: not a bound on anything.
+	sleep 2
+	ar_launch_redis
+fi
+br_finish
+br_check_order outage SKU-3 2
+check "outage: the first POST met Redis down: 503" 503 "$(br_get first_post_status)"
+br_503=$(($(br_posts 503) - br_o503))
+check_match "outage: nginx logged the 503s of the retries" '^[1-9]' "$br_503"
+check_match "outage: antireplay.js retried (onRetry)" '^[1-9]' "$(br_get retries)"
+
+# e. One more order, then a screenshot of the shop with its orders list.
+br_shot=$top_builddir/tests/e2e/storefront.png
+mkdir -p "$top_builddir/tests/e2e"
+rm -f "$br_shot"
+br_mark SKU-2
+br_run shop-shot shop-shot SKU-2 1 "$br_shot"
+br_check_order shop-shot SKU-2 1
+check "shop-shot: a PNG in $br_shot" "yes PNG" \
+	"$(br_get screenshot) $(head -c 4 "$br_shot" 2>/dev/null | tail -c 3)"
+
+check_alive "every app process still runs" $AR_APP_PIDS
+echo "# what nginx and the pages saw:$BR_NOTE"
+ar_done
