@@ -143,10 +143,12 @@ class Card {
 				this.again.hidden = false;
 			}
 		} catch (err) {
-			// An error ends the attempt (an outcome such as out_of_stock is
-			// kept under the key): the next click starts a new one.
+			// A final answer (out_of_stock is kept under the key) ends the
+			// attempt: the next click starts a new one. After a retryable one
+			// (the retries ran out) the order may exist: the next click sends
+			// the same key again.
 			if (this.attempt === a && !a.order) {
-				this.attempt = null;
+				if (!err.retryable) this.attempt = null;
 				this.say(plainWords(err.code), 'error');
 			}
 		} finally {
