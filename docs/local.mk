@@ -4,3 +4,4 @@ dist_doc_DATA += docs/deploy.md
 dist_doc_DATA += docs/security.md
 dist_doc_DATA += docs/gate.md
 dist_doc_DATA += docs/scale.md
+dist_doc_DATA += docs/browser.md
