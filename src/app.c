@@ -10,9 +10,13 @@ static const struct {
 	handler_fn fn;
 	const char *name;
 } handlers[] = {
-    [ROUTE_TOKENS] = {handle_tokens, "tokens"},  [ROUTE_ORDERS] = {handle_submit_order, "orders"},
-    [ROUTE_ORDER] = {handle_get_order, "order"}, [ROUTE_STOCK] = {handle_stock, "stock"},
-    [ROUTE_HEALTH] = {handle_health, "healthz"}, [ROUTE_METRICS] = {handle_metrics, "metrics"},
+    [ROUTE_TOKENS] = {handle_tokens, "tokens"},
+    [ROUTE_ORDERS] = {handle_submit_order, "orders"},
+    [ROUTE_ORDER] = {handle_get_order, "order"},
+    [ROUTE_STOCK] = {handle_stock, "stock"},
+    [ROUTE_HEALTH] = {handle_health, "healthz"},
+    [ROUTE_METRICS] = {handle_metrics, "metrics"},
+    [ROUTE_ORDER_FORM] = {handle_order_form, "order-form"},
 };
 
 void app_handle(struct ar_app *app, const struct ar_request *req, struct ar_response *resp,

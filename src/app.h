@@ -9,6 +9,7 @@
 #include "response.h"
 #include "router.h"
 #include "store.h"
+#include "token.h"
 
 struct ar_app {
 	const struct ar_config *config; /* borrowed */
@@ -30,6 +31,12 @@ void app_store_failed(struct ar_response *resp, enum store_status status);
  * invalid_identity and returns -1. */
 int app_check_key_scope(const struct idem_key *key, const char *identity, struct ar_response *resp);
 
+/* Issues a token to the client of req, as POST /tokens does (identity,
+ * rate limit): 0 with token filled, or -1 with resp answered
+ * (handler_tokens.c). */
+int app_issue_token(struct ar_app *app, const struct ar_request *req, char token[TOKEN_LEN + 1],
+                    struct ar_response *resp);
+
 /* The handlers, one file per resource. m->arg holds the path argument. */
 void handle_tokens(struct ar_app *app, const struct ar_request *req, const struct ar_route_match *m,
                    struct ar_response *resp);
@@ -37,6 +44,8 @@ void handle_submit_order(struct ar_app *app, const struct ar_request *req,
                          const struct ar_route_match *m, struct ar_response *resp);
 void handle_get_order(struct ar_app *app, const struct ar_request *req,
                       const struct ar_route_match *m, struct ar_response *resp);
+void handle_order_form(struct ar_app *app, const struct ar_request *req,
+                       const struct ar_route_match *m, struct ar_response *resp);
 void handle_stock(struct ar_app *app, const struct ar_request *req, const struct ar_route_match *m,
                   struct ar_response *resp);
 void handle_health(struct ar_app *app, const struct ar_request *req, const struct ar_route_match *m,

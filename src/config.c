@@ -397,6 +397,95 @@ static int set_admin_token(struct ar_config *cfg, const char *value, char *why, 
 	return 0;
 }
 
+/* The longest value a form URL placeholder stands for: an order id (a
+ * UUID); error codes are shorter. */
+#define FORM_VALUE_MAX 36
+
+/* The length of the name of the placeholder "{name}" at p, for a name in
+ * names[0..n); 0 when p starts none. */
+static size_t placeholder_at(const char *p, const char *const names[], size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(names[i]);
+		if (p[0] == '{' && strncmp(p + 1, names[i], len) == 0 && p[len + 1] == '}')
+			return len;
+	}
+	return 0;
+}
+
+/* A redirect target of the form flow: a path on this site, so that it can
+ * never send a browser elsewhere (no scheme, no "//host", no backslash,
+ * which browsers read as '/'), visible ASCII without quotes or angle
+ * brackets, braces only around the placeholders in names[0..n). */
+static int set_form_url(char **slot, const char *value, const char *const names[], size_t n,
+                        char *why, size_t whylen)
+{
+	size_t filled = strlen(value);
+	const char *bad = NULL;
+
+	if (*value && (value[0] != '/' || value[1] == '/' || value[1] == '\\'))
+		bad = "must be a path on this site, starting with one '/' "
+		      "(/order.html?id={order_id})";
+	for (const char *p = value; !bad && *p; p++) {
+		size_t name_len = placeholder_at(p, names, n);
+		if (name_len) {
+			p += name_len + 1;
+			filled += FORM_VALUE_MAX - (name_len + 2);
+		} else if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e ||
+		           strchr("\\\"<>{}", *p))
+			bad = "holds a character a URL path may not (blank, control, non-ASCII, "
+			      "\\, \", "
+			      "<, >) or a brace outside {placeholder}";
+	}
+	if (!bad && filled > CONFIG_FORM_URL_MAX)
+		bad = "is too long once its placeholders are filled (" UTIL_STR(
+		    CONFIG_FORM_URL_MAX) " characters at most)";
+	if (bad) {
+		snprintf(why, whylen, "%s", bad);
+		return -1;
+	}
+	replace_string(slot, value);
+	return 0;
+}
+
+static int set_form_success_url(struct ar_config *cfg, const char *value, char *why, size_t whylen)
+{
+	static const char *const names[] = {"order_id"};
+	return set_form_url(&cfg->form_success_url, value, names, 1, why, whylen);
+}
+
+static int set_form_error_url(struct ar_config *cfg, const char *value, char *why, size_t whylen)
+{
+	static const char *const names[] = {"error", "order_id"};
+	return set_form_url(&cfg->form_error_url, value, names, 2, why, whylen);
+}
+
+/* Read now, so that --check-config and the start fail on a missing or
+ * wrong file, and a request never touches the disk. */
+static int set_form_page(struct ar_config *cfg, const char *value, char *why, size_t whylen)
+{
+	char *text = NULL;
+	size_t len = 0;
+
+	if (*value && value[0] != '/') {
+		snprintf(why, whylen, "expected empty or the absolute path of an HTML file");
+		return -1;
+	}
+	if (*value && util_read_file(value, CONFIG_FORM_PAGE_MAX, &text, &len, why, whylen) < 0)
+		return -1;
+	if (text && !strstr(text, "{token}")) {
+		snprintf(why, whylen, "%s: no {token} in it (the form's hidden token field)",
+		         value);
+		free(text);
+		return -1;
+	}
+	replace_string(&cfg->form_page, value);
+	free(cfg->form_page_html);
+	cfg->form_page_html = text;
+	cfg->form_page_len = len;
+	return 0;
+}
+
 static int set_log(struct ar_config *cfg, const char *value, char *why, size_t whylen)
 {
 	if (strcmp(value, "syslog") == 0)
@@ -520,6 +609,9 @@ static const struct {
     {"max_body", set_max_body, CONFIG_FCGI},
     {"base_path", set_base_path, CONFIG_FCGI},
     {"admin_token", set_admin_token, CONFIG_FCGI},
+    {"form_success_url", set_form_success_url, CONFIG_FCGI},
+    {"form_error_url", set_form_error_url, CONFIG_FCGI},
+    {"form_page", set_form_page, CONFIG_FCGI},
     {"log", set_log, CONFIG_FCGI | CONFIG_DRAIN},
     {"log_level", set_log_level, CONFIG_FCGI | CONFIG_DRAIN},
     {"db", set_db, CONFIG_DRAIN},
@@ -558,6 +650,9 @@ void config_init(struct ar_config *cfg)
 	cfg->max_body = 16384;
 	cfg->base_path = xstrdup("");
 	cfg->admin_token = xstrdup("");
+	cfg->form_success_url = xstrdup("");
+	cfg->form_error_url = xstrdup("");
+	cfg->form_page = xstrdup("");
 	cfg->log_to_stderr = 0;
 	cfg->log_level = AR_LOG_INFO;
 	cfg->db_unix_path = xstrdup("/run/mysqld/mysqld.sock");
@@ -600,6 +695,10 @@ void config_free(struct ar_config *cfg)
 	free(cfg->bind_name);
 	free(cfg->base_path);
 	free(cfg->admin_token);
+	free(cfg->form_success_url);
+	free(cfg->form_error_url);
+	free(cfg->form_page);
+	free(cfg->form_page_html);
 	free(cfg->db_host);
 	free(cfg->db_unix_path);
 	free(cfg->db_user);
@@ -722,6 +821,16 @@ static int check_combinations(const struct ar_config *cfg, const char *name, con
 		         name, line_of(seen, "redis_db"));
 		return -1;
 	}
+	if (!cfg->form_success_url[0] != !cfg->form_error_url[0]) {
+		/* Half a flow would answer a browser's form post with a
+		 * redirect or with JSON depending on the outcome. */
+		snprintf(err, errlen,
+		         "%s:%d: keys 'form_success_url' and 'form_error_url': set both or neither",
+		         name,
+		         line_of(seen, line_of(seen, "form_success_url") ? "form_success_url"
+		                                                         : "form_error_url"));
+		return -1;
+	}
 	if (cfg->keys == KEYS_CLIENT && cfg->bind == BIND_NONE) {
 		/* With no identity every client would share one key space, and
 		 * could read another's order by replaying its key. */
@@ -759,28 +868,12 @@ int config_load_string(struct ar_config *cfg, const char *name, const char *text
 
 int config_load_file(struct ar_config *cfg, const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
-	char *text = NULL;
+	char *text;
 	size_t len;
-	int rc = -1;
 
-	if (!f) {
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+	if (util_read_file(path, CONFIG_FILE_MAX, &text, &len, err, errlen) < 0)
 		return -1;
-	}
-	text = xmalloc(CONFIG_FILE_MAX + 1);
-	len = fread(text, 1, CONFIG_FILE_MAX + 1, f);
-	if (ferror(f))
-		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-	else if (len > CONFIG_FILE_MAX)
-		snprintf(err, errlen, "%s: larger than %d bytes", path, CONFIG_FILE_MAX);
-	else if (memchr(text, '\0', len))
-		snprintf(err, errlen, "%s: holds a NUL byte", path);
-	else {
-		text[len] = '\0';
-		rc = config_load_string(cfg, path, text, err, errlen);
-	}
+	int rc = config_load_string(cfg, path, text, err, errlen);
 	free(text);
-	fclose(f);
 	return rc;
 }

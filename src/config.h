@@ -64,6 +64,15 @@ struct ar_config {
 	size_t max_body;   /* bytes */
 	char *base_path;   /* "" or "/shop/api": starts with '/', no trailing '/' */
 	char *admin_token; /* empty: admin routes disabled */
+	/* The browser form flow (form_redirect.h): where a browser's form post
+	 * is sent on with 303; both empty: JSON answers, as to any client. */
+	char *form_success_url; /* a path on this site; "{order_id}" substituted */
+	char *form_error_url;   /* the same; "{error}" and "{order_id}" */
+	/* GET /order-form: the page read from form_page when the config was
+	 * loaded ("{token}" stands for a fresh token); NULL when unset. */
+	char *form_page;      /* the file's path, "" when unset */
+	char *form_page_html; /* its text, NUL-terminated */
+	size_t form_page_len;
 	int log_to_stderr;
 	enum ar_log_level log_level;
 	/* antireplay-drain only (antireplay-fcgi checks them, uses none) */
@@ -79,6 +88,11 @@ struct ar_config {
 	long drain_claim_ms; /* pending this long: another drain claims it */
 	long order_ttl;      /* seconds; 0 = unset (result_ttl): config_order_ttl */
 };
+
+/* The longest form_*_url once its placeholders are filled (in a header
+ * value of RESPONSE_HEADER_VALUE_MAX bytes), and the largest form_page. */
+#define CONFIG_FORM_URL_MAX 255
+#define CONFIG_FORM_PAGE_MAX (64 * 1024)
 
 #define DB_NAME_MAX 64
 #define DRAIN_BATCH_MAX 1000

@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "form_redirect.h"
 #include "idem_key.h"
 #include "identity.h"
 #include "log.h"
@@ -169,8 +170,10 @@ static int read_order(const struct ar_request *req, struct order_input *in,
 	return 0;
 }
 
+/* Answers the submission; created_id gets the order id when the outcome
+ * is an order (recorded or replayed, or the one a duplicate names). */
 static void submit(struct ar_app *app, const struct ar_request *req, struct order_input *in,
-                   struct ar_response *resp)
+                   struct ar_response *resp, char created_id[TOKEN_LEN + 1])
 {
 	char order_id[TOKEN_LEN + 1], issued_order_id[TOKEN_LEN + 1] = "";
 	char identity[IDENTITY_MAX + 1], client[IDENTITY_CLIENT_MAX];
@@ -228,6 +231,8 @@ static void submit(struct ar_app *app, const struct ar_request *req, struct orde
 	}
 	log_debug("order with key %s: %s", log_token(key.text, shown),
 	          store_submit_result_name(res.result));
+	if (res.outcome == OUTCOME_CREATED)
+		snprintf(created_id, TOKEN_LEN + 1, "%s", res.order_id);
 	answer_submission(app, &res, resp);
 	store_submit_result_free(&res);
 }
@@ -236,12 +241,18 @@ void handle_submit_order(struct ar_app *app, const struct ar_request *req,
                          const struct ar_route_match *m, struct ar_response *resp)
 {
 	struct order_input in;
+	char created_id[TOKEN_LEN + 1] = "";
 
 	(void)m;
 	memset(&in, 0, sizeof in);
 	if (read_order(req, &in, resp) == 0)
-		submit(app, req, &in, resp);
+		submit(app, req, &in, resp, created_id);
 	order_input_free(&in);
+	/* A browser's form post: the answer becomes a redirect to the shop's
+	 * page, whatever it was (even 413 or 503). */
+	if (media_type_of(request_param(req, "CONTENT_TYPE")) == MEDIA_FORM &&
+	    form_redirect_wanted(app->config, request_param(req, "HTTP_ACCEPT")))
+		form_redirect(app->config, resp, created_id[0] ? created_id : NULL);
 }
 
 void handle_get_order(struct ar_app *app, const struct ar_request *req,

@@ -125,6 +125,7 @@ void response_error_msg(struct ar_response *resp, enum ar_error err, const char 
 	}
 	response_set_json(resp, e->status, obj);
 	resp->log_label = e->code;
+	resp->error_code = e->code;
 }
 
 void response_error(struct ar_response *resp, enum ar_error err, json_t *extra)
@@ -155,6 +156,8 @@ const char *response_reason(int status)
 		return "OK";
 	case 201:
 		return "Created";
+	case 303:
+		return "See Other";
 	case 400:
 		return "Bad Request";
 	case 401:
@@ -213,7 +216,9 @@ size_t response_render_head(const struct ar_response *resp, char *buf, size_t le
 	bad |= put_str(buf, len, &off, "\r\nContent-Type: ");
 	bad |=
 	    put_str(buf, len, &off, resp->content_type ? resp->content_type : "application/json");
-	bad |= put_str(buf, len, &off, "\r\nCache-Control: no-store\r\nContent-Length: ");
+	bad |= put_str(buf, len, &off, "\r\nCache-Control: ");
+	bad |= put_str(buf, len, &off, resp->cache_control ? resp->cache_control : "no-store");
+	bad |= put_str(buf, len, &off, "\r\nContent-Length: ");
 	bad |= put(buf, len, &off, num, strbuf_format_int(num, (long long)resp->body_len));
 	bad |= put_str(buf, len, &off, "\r\n");
 	for (size_t i = 0; i < resp->n_headers; i++) {

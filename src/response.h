@@ -1,7 +1,8 @@
 /* response: the plain response handlers fill, the one table that maps each
  * error code to its HTTP status and message, and the CGI header rendering.
- * Every response carries Content-Type, Cache-Control: no-store and
- * Content-Length; extra headers are added by name. */
+ * Every response carries Content-Type, Cache-Control (no-store unless a
+ * handler says otherwise) and Content-Length; extra headers are added by
+ * name. */
 #ifndef AR_RESPONSE_H
 #define AR_RESPONSE_H
 
@@ -52,8 +53,10 @@ struct ar_response {
 	size_t body_len;
 	struct ar_header headers[RESPONSE_MAX_HEADERS];
 	size_t n_headers;
-	int omit_body;         /* HEAD: headers (with Content-Length) only */
-	const char *log_label; /* static; the access log's word ("issued", a code) */
+	int omit_body;             /* HEAD: headers (with Content-Length) only */
+	const char *log_label;     /* static; the access log's word ("issued", a code) */
+	const char *error_code;    /* static; the error's code when one was set, else NULL */
+	const char *cache_control; /* static; NULL: "no-store" */
 };
 
 /* An empty response (status 0, no body). */
@@ -78,7 +81,8 @@ void response_set_body(struct ar_response *resp, int status, const char *content
 void response_set_json(struct ar_response *resp, int status, json_t *obj);
 
 /* Sets the error's status and {"error": code, "message": text} plus the
- * members of extra (may be NULL; ownership taken). log_label = the code. */
+ * members of extra (may be NULL; ownership taken). log_label and
+ * error_code = the code. */
 void response_error(struct ar_response *resp, enum ar_error err, json_t *extra);
 
 /* Same with a message other than the table's. */

@@ -7,12 +7,13 @@
 #include <stddef.h>
 
 enum ar_route {
-	ROUTE_TOKENS,  /* POST /tokens */
-	ROUTE_ORDERS,  /* POST /orders */
-	ROUTE_ORDER,   /* GET|HEAD /orders/{order_id} */
-	ROUTE_STOCK,   /* GET|HEAD|PUT /stock/{sku} */
-	ROUTE_HEALTH,  /* GET|HEAD /healthz */
-	ROUTE_METRICS, /* GET|HEAD /metrics */
+	ROUTE_TOKENS,     /* POST /tokens */
+	ROUTE_ORDERS,     /* POST /orders */
+	ROUTE_ORDER,      /* GET|HEAD /orders/{order_id} */
+	ROUTE_STOCK,      /* GET|HEAD|PUT /stock/{sku} */
+	ROUTE_HEALTH,     /* GET|HEAD /healthz */
+	ROUTE_METRICS,    /* GET|HEAD /metrics */
+	ROUTE_ORDER_FORM, /* GET /order-form */
 };
 
 enum ar_method { METHOD_GET, METHOD_HEAD, METHOD_POST, METHOD_PUT, METHOD_OTHER };

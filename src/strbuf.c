@@ -159,3 +159,39 @@ void strbuf_put_json_string(struct strbuf *sb, const char *s, size_t len)
 	strbuf_put(sb, s + start, len - start);
 	strbuf_putc(sb, '"');
 }
+
+/* The var whose "{name}" starts at p (p[0] == '{', end bounds it), or NULL. */
+static const struct strbuf_var *placeholder_at(const char *p, const char *end,
+                                               const struct strbuf_var *vars, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t name_len = strlen(vars[i].name);
+		if ((size_t)(end - p) >= name_len + 2 &&
+		    memcmp(p + 1, vars[i].name, name_len) == 0 && p[name_len + 1] == '}')
+			return &vars[i];
+	}
+	return NULL;
+}
+
+void strbuf_put_template(struct strbuf *sb, const char *tmpl, size_t len,
+                         const struct strbuf_var *vars, size_t n)
+{
+	const char *p = tmpl, *end = tmpl + len;
+
+	while (p < end) {
+		const char *brace = memchr(p, '{', (size_t)(end - p));
+		if (!brace) {
+			strbuf_put(sb, p, (size_t)(end - p));
+			return;
+		}
+		strbuf_put(sb, p, (size_t)(brace - p));
+		const struct strbuf_var *var = placeholder_at(brace, end, vars, n);
+		if (var) {
+			strbuf_puts(sb, var->value);
+			p = brace + strlen(var->name) + 2;
+		} else {
+			strbuf_putc(sb, '{');
+			p = brace + 1;
+		}
+	}
+}

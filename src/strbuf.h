@@ -49,6 +49,18 @@ void strbuf_put_int(struct strbuf *sb, long long v);
  * that s is valid UTF-8. */
 void strbuf_put_json_string(struct strbuf *sb, const char *s, size_t len);
 
+/* A placeholder of strbuf_put_template: "{name}" stands for value. */
+struct strbuf_var {
+	const char *name;
+	const char *value;
+};
+
+/* Appends tmpl[0..len) with every "{name}" of vars[0..n) replaced by its
+ * value, as is (the caller picks values that need no escaping where they
+ * go); any other text, braces included, is copied unchanged. */
+void strbuf_put_template(struct strbuf *sb, const char *tmpl, size_t len,
+                         const struct strbuf_var *vars, size_t n);
+
 /* Writes v in decimal into out (at least 21 bytes); returns the length.
  * No NUL is written. */
 size_t strbuf_format_int(char *out, long long v);

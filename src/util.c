@@ -2,10 +2,14 @@
  * comparison, timestamps. */
 #include "util.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -152,4 +156,48 @@ void util_sleep_ms(long ms)
 	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 
 	nanosleep(&ts, NULL);
+}
+
+int util_read_file(const char *path, size_t max, char **text, size_t *len, char *err, size_t errlen)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t got = 0;
+	ssize_t n = 0;
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	buf = xmalloc(max + 2);
+	/* One byte more than max tells a file that is too large. */
+	while (got <= max && (n = read(fd, buf + got, max + 1 - got)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	if (n < 0)
+		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+	else if (got > max)
+		snprintf(err, errlen, "%s: larger than %zu bytes", path, max);
+	else if (memchr(buf, '\0', got))
+		snprintf(err, errlen, "%s: holds a NUL byte", path);
+	else {
+		buf[got] = '\0';
+		*text = buf;
+		*len = got;
+		return 0;
+	}
+	free(buf);
+	return -1;
 }

@@ -1,5 +1,5 @@
 /* util: allocation wrappers, the one bounded number parser, constant-time
- * comparison and timestamps. Out of memory is fatal: the x-wrappers log and
+ * comparison, timestamps and reading a whole file. Out of memory is fatal: the x-wrappers log and
  * abort, so callers bound every client-controlled size before allocating. */
 #ifndef AR_UTIL_H
 #define AR_UTIL_H
@@ -43,5 +43,12 @@ void util_sleep_ms(long ms);
  * of tokens and client keys. */
 #define UTIL_BASE64URL_LEN(n) (((n)*4 + 2) / 3)
 void util_base64url(const unsigned char *in, size_t n, char *out);
+
+/* Reads the regular file at path whole: *text (malloc'd, NUL-terminated,
+ * the caller frees) and *len. Refuses anything but a regular file (a FIFO
+ * or a device would block or never end), more than max bytes, and a NUL
+ * byte. Returns 0, or -1 with "PATH: why" in err. */
+int util_read_file(const char *path, size_t max, char **text, size_t *len, char *err,
+                   size_t errlen);
 
 #endif

@@ -11,6 +11,9 @@ dist_check_SCRIPTS += $(INTEGRATION_TESTS)
 ## tests/lib.sh: the core fixtures every shell test sources; each family
 ## in tests/lib/ is distributed by the fragment of the tests that use it.
 EXTRA_DIST += tests/lib.sh tests/mariadb.sh tests/integration/drain.sh
+## The browser's plain HTML form (Post/Redirect/Get) and GET /order-form.
+TESTS += tests/integration/test_form_flow.sh
+dist_check_SCRIPTS += tests/integration/test_form_flow.sh
 TESTS += tests/integration/test_store_guards.sh tests/integration/test_script_args.sh \
 	tests/integration/test_client_keys.sh tests/integration/test_gate.sh \
 	tests/integration/test_sentinel.sh tests/integration/test_failover.sh \

@@ -535,6 +535,117 @@ static void test_base_path(void **state)
 	bad_value("base_path", "/a//b");
 }
 
+static void test_form_urls(void **state)
+{
+	struct ar_config cfg;
+
+	(void)state;
+	load_ok("form_success_url = /order.html?order_id={order_id}\n"
+	        "form_error_url = /shop/error?e={error}&o={order_id}\n",
+	        &cfg);
+	assert_string_equal(cfg.form_success_url, "/order.html?order_id={order_id}");
+	assert_string_equal(cfg.form_error_url, "/shop/error?e={error}&o={order_id}");
+	config_free(&cfg);
+	load_ok("form_success_url = /done\nform_error_url = /\n", &cfg);
+	assert_string_equal(cfg.form_error_url, "/");
+	config_free(&cfg);
+	config_init(&cfg);
+	assert_string_equal(cfg.form_success_url, "");
+	assert_string_equal(cfg.form_error_url, "");
+	config_free(&cfg);
+	/* Never a redirect off the site. */
+	bad_value("form_success_url", "https://evil.example/x");
+	bad_value("form_success_url", "//evil.example/x");
+	bad_value("form_success_url", "/\\evil.example/x");
+	bad_value("form_success_url", "order.html");
+	bad_value("form_success_url", "javascript:alert(1)");
+	bad_value("form_error_url", "http:/x");
+	/* Characters a path may not hold, and braces outside a placeholder. */
+	bad_value("form_success_url", "/a b");
+	bad_value("form_success_url", "/a\"b");
+	bad_value("form_success_url", "/a<b");
+	bad_value("form_success_url", "/caf\xc3\xa9");
+	bad_value("form_success_url", "/a\\b");
+	bad_value("form_success_url", "/o?id={error}");
+	bad_value("form_success_url", "/o?id={order_id");
+	bad_value("form_success_url", "/o?id=}");
+	bad_value("form_error_url", "/e?x={token}");
+	/* 255 characters once filled: 245 + a 36-character id is too many. */
+	char text[512], path[300];
+	memset(path, 'a', sizeof path);
+	path[0] = '/';
+	snprintf(text, sizeof text, "form_success_url = %.219s{order_id}\nform_error_url = /e\n",
+	         path);
+	load_ok(text, &cfg);
+	config_free(&cfg);
+	snprintf(text, sizeof text, "form_success_url = %.220s{order_id}\nform_error_url = /e\n",
+	         path);
+	load_err(text, 1, "form_success_url");
+	/* Half a flow is refused, at the line of the one that is set. */
+	load_err("log = stderr\nform_success_url = /ok\n", 2, NULL);
+	load_err("form_error_url = /e\n", 1, NULL);
+}
+
+/* Writes text to a fresh file; returns its path (static buffer). */
+static const char *write_temp_file(const char *text, size_t len)
+{
+	static char path[64];
+	snprintf(path, sizeof path, "/tmp/test_config_page.XXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	close(fd);
+	return path;
+}
+
+static void test_form_page(void **state)
+{
+	static const char page[] = "<form><input name=token value=\"{token}\"></form>\n";
+	struct ar_config cfg;
+	char text[256];
+
+	(void)state;
+	const char *path = write_temp_file(page, sizeof page - 1);
+	snprintf(text, sizeof text, "form_page = %s\n", path);
+	load_ok(text, &cfg);
+	assert_string_equal(cfg.form_page, path);
+	assert_int_equal(cfg.form_page_len, sizeof page - 1);
+	assert_memory_equal(cfg.form_page_html, page, sizeof page);
+	config_free(&cfg);
+	load_ok("form_page =\n", &cfg);
+	assert_null(cfg.form_page_html);
+	config_free(&cfg);
+	unlink(path);
+	/* Gone, relative, not a regular file, no {token}, too large, a NUL. */
+	load_err(text, 1, "form_page");
+	bad_value("form_page", "page.html");
+	bad_value("form_page", "/tmp");
+	bad_value("form_page", "/dev/null");
+	path = write_temp_file("<form></form>", 13);
+	snprintf(text, sizeof text, "form_page = %s\n", path);
+	load_err(text, 1, "form_page");
+	unlink(path);
+	char *big = malloc(CONFIG_FORM_PAGE_MAX + 1);
+	assert_non_null(big);
+	memset(big, ' ', CONFIG_FORM_PAGE_MAX + 1);
+	memcpy(big, "{token}", 7);
+	path = write_temp_file(big, CONFIG_FORM_PAGE_MAX + 1);
+	snprintf(text, sizeof text, "form_page = %s\n", path);
+	load_err(text, 1, "form_page");
+	unlink(path);
+	path = write_temp_file(big, CONFIG_FORM_PAGE_MAX);
+	snprintf(text, sizeof text, "form_page = %s\n", path);
+	load_ok(text, &cfg);
+	assert_int_equal(cfg.form_page_len, CONFIG_FORM_PAGE_MAX);
+	config_free(&cfg);
+	unlink(path);
+	free(big);
+	path = write_temp_file("{token}\0x", 9);
+	snprintf(text, sizeof text, "form_page = %s\n", path);
+	load_err(text, 1, "form_page");
+	unlink(path);
+}
+
 static void test_admin_token(void **state)
 {
 	struct ar_config cfg;
@@ -1160,6 +1271,8 @@ int main(void)
 	    cmocka_unit_test(test_keys_and_submit_rate),
 	    cmocka_unit_test(test_max_body),
 	    cmocka_unit_test(test_base_path),
+	    cmocka_unit_test(test_form_urls),
+	    cmocka_unit_test(test_form_page),
 	    cmocka_unit_test(test_admin_token),
 	    cmocka_unit_test(test_log),
 	    cmocka_unit_test(test_log_level),

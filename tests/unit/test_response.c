@@ -400,6 +400,46 @@ static void test_render_head_several_extras(void **state)
 	response_free(&resp);
 }
 
+/* A handler's own Cache-Control (the order form page) and the 303 of the
+ * form flow. */
+static void test_render_head_see_other_and_cache_control(void **state)
+{
+	static const char *const lines[] = {
+	    "Content-Type: text/html; charset=utf-8",
+	    "Cache-Control: private, no-cache",
+	    "Content-Length: 2",
+	    "Location: /order.html?order_id=x",
+	};
+	struct ar_response resp;
+	char buf[1024];
+	size_t n;
+
+	(void)state;
+	response_init(&resp);
+	response_set_body(&resp, 303, "text/html; charset=utf-8", dup_str("ok"), 2);
+	response_add_header(&resp, "Location", "%s", "/order.html?order_id=x");
+	resp.cache_control = "private, no-cache";
+	n = response_render_head(&resp, buf, sizeof buf);
+	expect_head(buf, n, "Status: 303 See Other", lines, 4);
+	response_free(&resp);
+}
+
+static void test_error_code_recorded(void **state)
+{
+	struct ar_response resp;
+
+	(void)state;
+	response_init(&resp);
+	assert_null(resp.error_code);
+	response_error(&resp, ERR_TOKEN_REUSED, NULL);
+	assert_string_equal(resp.error_code, "token_reused");
+	response_free(&resp);
+	assert_null(resp.error_code);
+	response_unavailable(&resp);
+	assert_string_equal(resp.error_code, "unavailable");
+	response_free(&resp);
+}
+
 static void test_render_head_metrics_type(void **state)
 {
 	static const char body[] = "antireplay_tokens_issued_total 0\n";
@@ -503,6 +543,8 @@ int main(void)
 	    cmocka_unit_test(test_render_head_error_with_allow),
 	    cmocka_unit_test(test_render_head_several_extras),
 	    cmocka_unit_test(test_render_head_metrics_type),
+	    cmocka_unit_test(test_render_head_see_other_and_cache_control),
+	    cmocka_unit_test(test_error_code_recorded),
 	    cmocka_unit_test(test_render_head_empty_body),
 	    cmocka_unit_test(test_render_head_omit_body_keeps_length),
 	    cmocka_unit_test(test_render_head_buffer_too_small),

@@ -321,6 +321,17 @@ static void test_health_and_metrics_routes(void **state)
 	expect_405("PUT", "/metrics", "GET, HEAD");
 }
 
+static void test_order_form_route(void **state)
+{
+	(void)state;
+	expect_ok("GET", "/order-form", ROUTE_ORDER_FORM, METHOD_GET, "");
+	/* Each view issues a token: no HEAD, no POST. */
+	expect_405("HEAD", "/order-form", "GET");
+	expect_405("POST", "/order-form", "GET");
+	expect_404("GET", "/order-form/");
+	expect_404("GET", "/order-forms");
+}
+
 static void test_unknown_paths(void **state)
 {
 	static const char *const bad[] = {
@@ -376,6 +387,7 @@ int main(void)
 	    cmocka_unit_test(test_stock_sku_kept_as_is),
 	    cmocka_unit_test(test_stock_sku_malformed),
 	    cmocka_unit_test(test_health_and_metrics_routes),
+	    cmocka_unit_test(test_order_form_route),
 	    cmocka_unit_test(test_unknown_paths),
 	    cmocka_unit_test(test_full_routing_with_base_path),
 	};

@@ -194,6 +194,33 @@ static void test_json_string_runs_and_utf8(void **state)
 	expect_like_jansson(all, sizeof all - 1);
 }
 
+/* tmpl expanded with {a} = "1" and {bc} = "" must give want. */
+static void expect_template(const char *tmpl, const char *want)
+{
+	static const struct strbuf_var vars[] = {{"a", "1"}, {"bc", ""}};
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_puts(&sb, ">");
+	strbuf_put_template(&sb, tmpl, strlen(tmpl), vars, 2);
+	assert_string_equal(sb.data + 1, want);
+	assert_int_equal(sb.len, strlen(want) + 1);
+	strbuf_free(&sb);
+}
+
+static void test_template(void **state)
+{
+	(void)state;
+	expect_template("", "");
+	expect_template("plain", "plain");
+	expect_template("{a}", "1");
+	expect_template("x{a}y{a}z", "x1y1z");
+	expect_template("[{bc}]", "[]");
+	expect_template("{b}{c}{abc}{a", "{b}{c}{abc}{a");
+	expect_template("body { color: red } {{a}}", "body { color: red } {1}");
+	expect_template("{", "{");
+	expect_template("}{a}{", "}1{");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -204,6 +231,7 @@ int main(void)
 	    cmocka_unit_test(test_int_matches_printf),
 	    cmocka_unit_test(test_json_string_every_ascii_byte),
 	    cmocka_unit_test(test_json_string_runs_and_utf8),
+	    cmocka_unit_test(test_template),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
