@@ -76,7 +76,7 @@ def start_browser(args, javascript=True):
     for flag in (
         "--headless=new",
         "--no-sandbox" if os.geteuid() == 0 else None,
-        f"--user-data-dir={args.profile}",
+        f"--user-data-dir={args.profile}{'' if javascript else '-nojs'}",
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
@@ -88,6 +88,8 @@ def start_browser(args, javascript=True):
     ):
         if flag:
             opts.add_argument(flag)
+    # The content setting is kept in the profile's Preferences: a profile
+    # of its own (PROFILE-nojs), or every later run would have no scripts.
     if not javascript:
         opts.add_experimental_option(
             "prefs", {"profile.managed_default_content_settings.javascript": 2}

@@ -12,6 +12,9 @@
 #   lost answer                           the first answer never reaches the
 #                                         browser; the client resends the key
 #   Redis stopped for 2 s                 the client retries through the 503s
+# Then the plain form (form_page, Post/Redirect/Get) with JavaScript off:
+# submitted, Back (the same token), submitted again (the same order page),
+# then the used token with another quantity (the error page).
 # Ends with a screenshot of the shop into
 # $top_builddir/tests/e2e/storefront.png (docs/storefront.png is a copy made
 # by hand: copy it over when the page changes on purpose).
@@ -31,7 +34,10 @@ ar_require "$NGINX" "$CURL" "$CHROMIUM" "$CHROMEDRIVER" "$PYTHON3"
 ar_setup
 
 ar_start_redis "include $top_srcdir/conf/redis/antireplay-redis.conf"
-ar_write_config base_path=/api
+ar_write_config base_path=/api \
+	"form_success_url=/order.html?order_id={order_id}" \
+	"form_error_url=/error.html?error={error}" \
+	"form_page=$top_srcdir/storefront/order-form.html"
 ar_start_app 4
 # The storefront snippet as shipped, but for the pool's socket and the
 # folders it serves.
@@ -174,6 +180,46 @@ check "outage: the first POST met Redis down: 503" 503 "$(br_get first_post_stat
 br_503=$(($(br_posts 503) - br_o503))
 check_match "outage: nginx logged the 503s of the retries" '^[1-9]' "$br_503"
 check_match "outage: antireplay.js retried (onRetry)" '^[1-9]' "$(br_get retries)"
+
+# d. The plain form, JavaScript off. The form page reaches the browser
+# with the app's Cache-Control (antireplay.conf would make it no-store:
+# the storefront snippet routes it itself).
+ar_http_head=$("$CURL" -s -m 30 -o /dev/null -D - "$AR_URL/api/order-form" | tr -d '\r')
+check "the form page through nginx: 200, text/html, private, no-cache" \
+	"200|text/html; charset=utf-8|private, no-cache" \
+	"$(printf '%s\n' "$ar_http_head" | sed -n 's#^HTTP/[0-9.]* \([0-9]*\).*#\1#p')|$(
+		printf '%s\n' "$ar_http_head" | sed -n 's/^[Cc]ontent-[Tt]ype: //p')|$(
+		printf '%s\n' "$ar_http_head" | sed -n 's/^[Cc]ache-[Cc]ontrol: //p' | tr '\n' ' ' | sed 's/ $//')"
+br_forms() {
+	grep -c '"GET /api/order-form HTTP' "$AR_NGINX_DIR/access.log"
+}
+br_mark SKU-3
+br_g0=$(br_forms)
+br_r0=$(br_posts 303)
+br_run form form SKU-3 2
+check "form: the first submit lands on the order page" /order.html "$(br_get first_path)"
+check_match "form: ... with an order id" "$AR_UUID5_RE" "$(br_get first_order)"
+check "form: the order page without JavaScript shows its <noscript> text" yes \
+	"$(br_get noscript_shown)"
+check_match "form: the page carried a token" "$AR_UUID4_RE" "$(br_get form_token)"
+check "form: after Back, the same token (the page was not fetched again)" \
+	"$(br_get form_token)" "$(br_get back_token)"
+check "form: submitted again, the same order page" \
+	"/order.html $(br_get first_order)" "$(br_get second_path) $(br_get second_order)"
+check "form: the used token with another quantity: the error page, token_reused" \
+	"/error.html token_reused" "$(br_get third_path) $(br_get third_error)"
+check "form: one order in Redis (stream one longer)" $((br_x0 + 1)) "$(ar_xlen)"
+check "form: the stock of SKU-3 went down by 2 (once)" $((br_s0 - 2)) "$(ar_stock SKU-3)"
+check "form: Redis's new order is the form's" "$(br_get first_order)" "$(br_last_order)"
+br_posts_seen=$(($(br_posts) - br_p0))
+br_posts_303=$(($(br_posts 303) - br_r0))
+br_forms_seen=$(($(br_forms) - br_g0))
+check "form: nginx saw 3 form posts, each answered 303" "3 3" \
+	"$br_posts_seen $br_posts_303"
+check "form: the form page was fetched once (Back reused it)" 1 "$br_forms_seen"
+BR_NOTE="$BR_NOTE
+# form: nginx saw $br_posts_seen POST /api/orders ($br_posts_303 answered 303),$(
+	) $br_forms_seen GET /api/order-form; order $(br_get first_order)"
 
 # e. One more order, then a screenshot of the shop with its orders list.
 br_shot=$top_builddir/tests/e2e/storefront.png
