@@ -33,17 +33,22 @@ ar_require "$NGINX" "$CURL" "$CHROMIUM" "$CHROMEDRIVER" "$PYTHON3"
 	ar_skip "no selenium module for $PYTHON3 (Debian: python3-selenium)"
 ar_setup
 
+# The pages as served: a copy in $AR_TMP (nginx's workers, nobody as root,
+# may not read the source tree).
+mkdir -p "$AR_TMP/www/client"
+cp -R "$top_srcdir/storefront" "$AR_TMP/www/storefront" &&
+	cp "$top_srcdir/client/antireplay.js" "$AR_TMP/www/client/" &&
+	chmod -R a+rX "$AR_TMP/www" || exit 1
 ar_start_redis "include $top_srcdir/conf/redis/antireplay-redis.conf"
 ar_write_config base_path=/api \
 	"form_success_url=/order.html?order_id={order_id}" \
 	"form_error_url=/error.html?error={error}" \
-	"form_page=$top_srcdir/storefront/order-form.html"
+	"form_page=$AR_TMP/www/storefront/order-form.html"
 ar_start_app 4
 # The storefront snippet as shipped, but for the pool's socket and the
 # folders it serves.
 ar_snippet "$top_srcdir/conf/nginx/antireplay-storefront.conf" \
-	/srv/antireplay/storefront "$top_srcdir/storefront" \
-	/srv/antireplay/client "$top_srcdir/client" \
+	/srv/antireplay/ "$AR_TMP/www/" \
 	unix:/run/antireplay/antireplay.sock "unix:$AR_APP_SOCK" \
 	>"$AR_TMP/storefront.conf" || exit 1
 AR_NGINX_EXTRA=$AR_TMP/storefront.conf
@@ -117,7 +122,7 @@ br_mark() {
 
 br_check_order() {
 	check "$1: the page shows one new order" 1 "$(br_get new_orders)"
-	check "$1: the order succeeded on the page" done "$(br_get status)"
+	check "$1: the order succeeded on the page" "done" "$(br_get status)"
 	check "$1: the orders list shows its id once" 1 "$(br_get shown)"
 	check "$1: localStorage keeps it once" 1 "$(br_get stored)"
 	check "$1: one order in Redis (stream one longer)" $((br_x0 + 1)) "$(ar_xlen)"
@@ -184,12 +189,12 @@ check_match "outage: antireplay.js retried (onRetry)" '^[1-9]' "$(br_get retries
 # d. The plain form, JavaScript off. The form page reaches the browser
 # with the app's Cache-Control (antireplay.conf would make it no-store:
 # the storefront snippet routes it itself).
-ar_http_head=$("$CURL" -s -m 30 -o /dev/null -D - "$AR_URL/api/order-form" | tr -d '\r')
+br_head=$("$CURL" -s -m 30 -o /dev/null -D - "$AR_URL/api/order-form" | tr -d '\r')
 check "the form page through nginx: 200, text/html, private, no-cache" \
 	"200|text/html; charset=utf-8|private, no-cache" \
-	"$(printf '%s\n' "$ar_http_head" | sed -n 's#^HTTP/[0-9.]* \([0-9]*\).*#\1#p')|$(
-		printf '%s\n' "$ar_http_head" | sed -n 's/^[Cc]ontent-[Tt]ype: //p')|$(
-		printf '%s\n' "$ar_http_head" | sed -n 's/^[Cc]ache-[Cc]ontrol: //p' | tr '\n' ' ' | sed 's/ $//')"
+	"$(printf '%s\n' "$br_head" | sed -n 's#^HTTP/[0-9.]* \([0-9]*\).*#\1#p')|$(
+		printf '%s\n' "$br_head" | sed -n 's/^[Cc]ontent-[Tt]ype: //p')|$(
+		printf '%s\n' "$br_head" | sed -n 's/^[Cc]ache-[Cc]ontrol: //p' | tr '\n' ' ' | sed 's/ $//')"
 br_forms() {
 	grep -c '"GET /api/order-form HTTP' "$AR_NGINX_DIR/access.log"
 }
@@ -231,6 +236,7 @@ br_check_order shop-shot SKU-2 1
 check "shop-shot: a PNG in $br_shot" "yes PNG" \
 	"$(br_get screenshot) $(head -c 4 "$br_shot" 2>/dev/null | tail -c 3)"
 
+# shellcheck disable=SC2086 # a list of PIDs
 check_alive "every app process still runs" $AR_APP_PIDS
 echo "# what nginx and the pages saw:$BR_NOTE"
 ar_done
