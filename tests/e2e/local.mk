@@ -17,3 +17,5 @@ EXTRA_DIST += tests/e2e/browser.py \
 	storefront/index.html storefront/shop.js storefront/shop.css \
 	storefront/words.js storefront/order-form.html storefront/order.html \
 	storefront/order.js storefront/error.html storefront/error.js
+## The test's screenshot (docs/storefront.png is a copy made by hand).
+CLEANFILES += tests/e2e/storefront.png
