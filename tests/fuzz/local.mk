@@ -5,7 +5,7 @@
 ## defines target <name> (FUZZ_TARGET, tests/fuzz/fuzz.h), whose corpus is
 ## tests/fuzz/corpus/<name>. Both programs link them all and pick one by
 ## name: `replay NAME PATH...`, `AR_FUZZ_TARGET=NAME fuzz [libFuzzer args]`.
-FUZZ_TARGET_SOURCES = tests/fuzz/fuzz_config.c tests/fuzz/fuzz_drain_entry.c \
+FUZZ_TARGET_SOURCES = tests/fuzz/fuzz_accept.c tests/fuzz/fuzz_config.c tests/fuzz/fuzz_drain_entry.c \
 	tests/fuzz/fuzz_form.c tests/fuzz/fuzz_idem_key.c tests/fuzz/fuzz_identity.c tests/fuzz/fuzz_order.c \
 	tests/fuzz/fuzz_router.c tests/fuzz/fuzz_token.c
 FUZZ_COMMON_SOURCES = tests/fuzz/fuzz.h tests/fuzz/registry.c
