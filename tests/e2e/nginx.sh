@@ -39,6 +39,7 @@ ar_nginx_snippet() {
 		return 1
 	fi
 	sed -e "s#^$AR_NGINX_SNIPPET_LOC\$#location $1/ {#" \
+		-e "s#location = /api/order-form {#location = $1/order-form {#" \
 		-e "s#fastcgi_pass $AR_NGINX_SNIPPET_SOCK;#fastcgi_pass ${AR_NGINX_PASS:-unix:$AR_APP_SOCK};#" \
 		"$AR_NGINX_SNIPPET_SRC"
 }

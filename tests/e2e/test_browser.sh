@@ -45,12 +45,9 @@ ar_write_config base_path=/api \
 	"form_error_url=/error.html?error={error}" \
 	"form_page=$AR_TMP/www/storefront/order-form.html"
 ar_start_app 4
-# The storefront snippet as shipped, but for the pool's socket and the
-# folders it serves.
+# The storefront snippet as shipped, but for the folders it serves.
 ar_snippet "$top_srcdir/conf/nginx/antireplay-storefront.conf" \
-	/srv/antireplay/ "$AR_TMP/www/" \
-	unix:/run/antireplay/antireplay.sock "unix:$AR_APP_SOCK" \
-	>"$AR_TMP/storefront.conf" || exit 1
+	/srv/antireplay/ "$AR_TMP/www/" >"$AR_TMP/storefront.conf" || exit 1
 AR_NGINX_EXTRA=$AR_TMP/storefront.conf
 ar_start_nginx /api
 echo "# nginx $AR_URL (pid $AR_NGINX_PID), app pids $AR_APP_PIDS"

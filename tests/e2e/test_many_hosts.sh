@@ -317,7 +317,7 @@ AR_NGINX_HTTP_EXTRA=$AR_TMP/upstream.conf
 AR_NGINX_PASS=antireplay
 ar_start_nginx "$AR_BASE"
 echo "# nginx $AR_NGINX_PORT (pid $AR_NGINX_PID)"
-check "the snippet's fastcgi_pass names the upstream" 1 \
+check "the snippet's fastcgi_pass lines (/api/ and /api/order-form) name the upstream" 2 \
 	"$(grep -c '^ *fastcgi_pass antireplay;$' "$AR_NGINX_DIR/antireplay.conf")"
 HOST_A="unix:$SOCK_A"
 HOST_B=$SOCK_B
