@@ -5,4 +5,4 @@ dist_doc_DATA += docs/security.md
 dist_doc_DATA += docs/gate.md
 dist_doc_DATA += docs/scale.md
 dist_doc_DATA += docs/browser.md
-EXTRA_DIST += docs/storefront.png
+dist_doc_DATA += docs/storefront.png

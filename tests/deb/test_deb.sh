@@ -60,7 +60,7 @@ done
 for f in $CONF $UNITS/antireplay.socket $UNITS/antireplay.service \
 	$UNITS/antireplay-spawn-fcgi.service $UNITS/antireplay-drain.service \
 	/usr/share/antireplay/lua/submit_order.lua /usr/share/antireplay/mariadb/schema.sql \
-	/usr/share/antireplay/antireplay.js \
+	/usr/share/antireplay/antireplay.js /usr/share/antireplay/storefront/order-form.html \
 	/usr/share/doc/antireplay/copyright /usr/share/doc/antireplay/README.md \
 	/usr/share/doc/antireplay/examples/nginx/antireplay.conf \
 	/usr/share/doc/antireplay/examples/apache/antireplay-fcgid.conf \

@@ -13,7 +13,12 @@ dist_check_SCRIPTS += tests/e2e/test_many_hosts.sh
 ## double clicks, a lost answer, Redis down, the plain HTML form.
 TESTS += tests/e2e/test_browser.sh
 dist_check_SCRIPTS += tests/e2e/test_browser.sh
-EXTRA_DIST += tests/e2e/browser.py \
+EXTRA_DIST += tests/e2e/browser.py
+## The storefront is installed as it is in the tree, next to the client:
+## $(pkgdatadir)/storefront (/usr/share/antireplay/storefront, not under
+## doc/, where Debian would compress the larger files).
+storefrontdir = $(pkgdatadir)/storefront
+dist_storefront_DATA = \
 	storefront/index.html storefront/shop.js storefront/shop.css \
 	storefront/words.js storefront/order-form.html storefront/order.html \
 	storefront/order.js storefront/error.html storefront/error.js
