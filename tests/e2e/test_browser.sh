@@ -192,8 +192,8 @@ check_match "outage: nginx logged the 503s of the retries" '^[1-9]' "$br_503"
 check_match "outage: antireplay.js retried (onRetry)" '^[1-9]' "$(br_get retries)"
 
 # d. The plain form, JavaScript off. The form page reaches the browser
-# with the app's Cache-Control (antireplay.conf would make it no-store:
-# the storefront snippet routes it itself).
+# with the app's Cache-Control (antireplay.conf makes everything else under
+# /api/ no-store; its nested location for /api/order-form lets it through).
 br_head=$("$CURL" -s -m 30 -o /dev/null -D - "$AR_URL/api/order-form" | tr -d '\r')
 check "the form page through nginx: 200, text/html, private, no-cache" \
 	"200|text/html; charset=utf-8|private, no-cache" \
