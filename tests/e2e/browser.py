@@ -25,6 +25,7 @@ nothing, and the background services are off.
 """
 
 import os
+import signal
 import socket
 import sys
 import threading
@@ -392,7 +393,14 @@ def parse_args(argv):
     return args
 
 
+def stop_on_sigterm(signum, frame):
+    """SIGTERM (the test's cleanup, or timeout(1)) unwinds through main's
+    finally, so that chromedriver and Chromium are stopped, not orphaned."""
+    raise SystemExit(1)
+
+
 def main(argv):
+    signal.signal(signal.SIGTERM, stop_on_sigterm)
     args = parse_args(list(argv))
     if args is None:
         print(__doc__, file=sys.stderr)
