@@ -11,6 +11,9 @@ MJS_LOG_COMPILER = $(SHELL) -c 'echo "configure found no Node.js (Debian: nodejs
 endif
 AM_MJS_LOG_FLAGS = --test
 EXTRA_DIST += tests/js/test_antireplay.mjs
+## "type": "module": Node before 20.19 (Debian 12 has 18) reads a .js file
+## as CommonJS without it, and the test could not import the client.
+EXTRA_DIST += client/package.json
 ## The client is installed for web servers to serve:
 ## $(pkgdatadir)/antireplay.js (/usr/share/antireplay/antireplay.js).
 dist_pkgdata_DATA = client/antireplay.js
