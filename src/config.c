@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "strbuf.h"
 #include "util.h"
 
 #define CONFIG_FILE_MAX (1024 * 1024)
@@ -397,45 +398,31 @@ static int set_admin_token(struct ar_config *cfg, const char *value, char *why, 
 	return 0;
 }
 
-/* The longest value a form URL placeholder stands for: an order id (a
- * UUID); error codes are shorter. */
-#define FORM_VALUE_MAX 36
-
-/* The length of the name of the placeholder "{name}" at p, for a name in
- * names[0..n); 0 when p starts none. */
-static size_t placeholder_at(const char *p, const char *const names[], size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		size_t len = strlen(names[i]);
-		if (p[0] == '{' && strncmp(p + 1, names[i], len) == 0 && p[len + 1] == '}')
-			return len;
-	}
-	return 0;
-}
-
 /* A redirect target of the form flow: a path on this site, so that it can
- * never send a browser elsewhere (no scheme, no "//host", no backslash,
- * which browsers read as '/'), visible ASCII without quotes or angle
- * brackets, braces only around the placeholders in names[0..n). */
-static int set_form_url(char **slot, const char *value, const char *const names[], size_t n,
+ * never send a browser elsewhere: no scheme, no "//host", no backslash
+ * (browsers read it as '/'), and no placeholder right after the first
+ * '/' (filled with an empty order id, "/{order_id}/host" is "//host").
+ * Visible ASCII without quotes or angle brackets; braces only around the
+ * placeholders of vars[0..n). */
+static int set_form_url(char **slot, const char *value, const struct strbuf_var *vars, size_t n,
                         char *why, size_t whylen)
 {
-	size_t filled = strlen(value);
+	const char *end = value + strlen(value);
+	size_t filled = (size_t)(end - value);
 	const char *bad = NULL;
 
-	if (*value && (value[0] != '/' || value[1] == '/' || value[1] == '\\'))
-		bad = "must be a path on this site, starting with one '/' "
+	if (*value && (value[0] != '/' || value[1] == '/' || value[1] == '\\' || value[1] == '{'))
+		bad = "must be a path on this site: one '/', then not a placeholder "
 		      "(/order.html?id={order_id})";
 	for (const char *p = value; !bad && *p; p++) {
-		size_t name_len = placeholder_at(p, names, n);
-		if (name_len) {
-			p += name_len + 1;
-			filled += FORM_VALUE_MAX - (name_len + 2);
+		const struct strbuf_var *var = strbuf_template_var(p, end, vars, n);
+		if (var) {
+			p += strlen(var->name) + 1;
+			filled += CONFIG_FORM_VALUE_MAX - (strlen(var->name) + 2);
 		} else if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e ||
 		           strchr("\\\"<>{}", *p))
 			bad = "holds a character a URL path may not (blank, control, non-ASCII, "
-			      "\\, \", "
-			      "<, >) or a brace outside {placeholder}";
+			      "\\, \", <, >) or a brace outside {placeholder}";
 	}
 	if (!bad && filled > CONFIG_FORM_URL_MAX)
 		bad = "is too long once its placeholders are filled (" UTIL_STR(
@@ -450,14 +437,14 @@ static int set_form_url(char **slot, const char *value, const char *const names[
 
 static int set_form_success_url(struct ar_config *cfg, const char *value, char *why, size_t whylen)
 {
-	static const char *const names[] = {"order_id"};
-	return set_form_url(&cfg->form_success_url, value, names, 1, why, whylen);
+	static const struct strbuf_var vars[] = {{"order_id", ""}};
+	return set_form_url(&cfg->form_success_url, value, vars, 1, why, whylen);
 }
 
 static int set_form_error_url(struct ar_config *cfg, const char *value, char *why, size_t whylen)
 {
-	static const char *const names[] = {"error", "order_id"};
-	return set_form_url(&cfg->form_error_url, value, names, 2, why, whylen);
+	static const struct strbuf_var vars[] = {{"error", ""}};
+	return set_form_url(&cfg->form_error_url, value, vars, 1, why, whylen);
 }
 
 /* Read now, so that --check-config and the start fail on a missing or
@@ -471,7 +458,8 @@ static int set_form_page(struct ar_config *cfg, const char *value, char *why, si
 		snprintf(why, whylen, "expected empty or the absolute path of an HTML file");
 		return -1;
 	}
-	if (*value && util_read_file(value, CONFIG_FORM_PAGE_MAX, &text, &len, why, whylen) < 0)
+	if (*value && util_read_file(value, CONFIG_FORM_PAGE_MAX, UTIL_READ_REGULAR, &text, &len,
+	                             why, whylen) < 0)
 		return -1;
 	if (text && !strstr(text, "{token}")) {
 		snprintf(why, whylen, "%s: no {token} in it (the form's hidden token field)",
@@ -871,7 +859,7 @@ int config_load_file(struct ar_config *cfg, const char *path, char *err, size_t 
 	char *text;
 	size_t len;
 
-	if (util_read_file(path, CONFIG_FILE_MAX, &text, &len, err, errlen) < 0)
+	if (util_read_file(path, CONFIG_FILE_MAX, UTIL_READ_ANY, &text, &len, err, errlen) < 0)
 		return -1;
 	int rc = config_load_string(cfg, path, text, err, errlen);
 	free(text);

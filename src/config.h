@@ -67,7 +67,7 @@ struct ar_config {
 	/* The browser form flow (form_redirect.h): where a browser's form post
 	 * is sent on with 303; both empty: JSON answers, as to any client. */
 	char *form_success_url; /* a path on this site; "{order_id}" substituted */
-	char *form_error_url;   /* the same; "{error}" and "{order_id}" */
+	char *form_error_url;   /* the same; "{error}" substituted */
 	/* GET /order-form: the page read from form_page when the config was
 	 * loaded ("{token}" stands for a fresh token); NULL when unset. */
 	char *form_page;      /* the file's path, "" when unset */
@@ -92,6 +92,9 @@ struct ar_config {
 /* The longest form_*_url once its placeholders are filled (in a header
  * value of RESPONSE_HEADER_VALUE_MAX bytes), and the largest form_page. */
 #define CONFIG_FORM_URL_MAX 255
+/* The longest value a form URL placeholder stands for: an order id (a
+ * UUID, TOKEN_LEN); every error code is shorter (test_form_redirect). */
+#define CONFIG_FORM_VALUE_MAX 36
 #define CONFIG_FORM_PAGE_MAX (64 * 1024)
 
 #define DB_NAME_MAX 64

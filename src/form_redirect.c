@@ -5,9 +5,11 @@
 
 #include "accept.h"
 #include "strbuf.h"
+#include "token.h"
 
 _Static_assert(CONFIG_FORM_URL_MAX < RESPONSE_HEADER_VALUE_MAX,
                "a filled form URL must fit in a Location header");
+_Static_assert(TOKEN_LEN <= CONFIG_FORM_VALUE_MAX, "an order id must fit its placeholder");
 
 int form_redirect_wanted(const struct ar_config *cfg, const char *accept)
 {
@@ -26,11 +28,24 @@ static void put_attribute(struct strbuf *sb, const char *s)
 	}
 }
 
-void form_redirect(const struct ar_config *cfg, struct ar_response *resp, const char *order_id)
+/* An answer that stands for an order: created, replayed, or named by a
+ * duplicate_request. */
+static int names_an_order(const struct ar_response *resp, const char *order_id)
+{
+	if (resp->status == 201)
+		return 1;
+	return order_id && resp->error_code &&
+	       strcmp(resp->error_code, response_error_code(ERR_DUPLICATE_REQUEST)) == 0;
+}
+
+void form_redirect_apply(const struct ar_config *cfg, struct ar_response *resp,
+                         const char *order_id)
 {
 	const char *error = resp->error_code ? resp->error_code : "internal_error";
 	const struct strbuf_var vars[] = {{"order_id", order_id ? order_id : ""}, {"error", error}};
-	const char *tmpl = resp->status == 201 ? cfg->form_success_url : cfg->form_error_url;
+	/* The config lets each URL hold only its own placeholder. */
+	const char *tmpl =
+	    names_an_order(resp, order_id) ? cfg->form_success_url : cfg->form_error_url;
 	const char *label = resp->log_label;
 	struct strbuf url = STRBUF_INIT, body = STRBUF_INIT;
 	size_t len;

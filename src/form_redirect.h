@@ -1,24 +1,24 @@
-/* form_redirect: Post/Redirect/Get for a shop's plain HTML form. A
- * browser that posts a form gets, instead of our JSON, 303 See Other to
- * the shop's own page: form_success_url for an order (its replays too, so
- * a double-submitted form lands twice on the same order page), or
- * form_error_url for any error. The browser then GETs that page, so Back
- * and reload never post again. */
+/* form_redirect: Post/Redirect/Get for a shop's plain HTML form. A browser
+ * posting a form gets 303 See Other to the shop's own page instead of our
+ * JSON: the order page (its replays and duplicates too, so a double submit
+ * lands twice on it) or the error page. Back and reload then never post. */
 #ifndef AR_FORM_REDIRECT_H
 #define AR_FORM_REDIRECT_H
 
 #include "config.h"
 #include "response.h"
 
-/* 1 when a form post with this Accept header is answered with a redirect:
- * the flow is configured and the client prefers HTML to JSON (a browser
+/* 1 when a post with this Accept header is answered with a redirect: the
+ * flow is configured and the client prefers HTML to JSON (a browser
  * navigating; an API client sending a form gets JSON as before). */
 int form_redirect_wanted(const struct ar_config *cfg, const char *accept);
 
 /* Turns the finished answer resp into the 303: to form_success_url with
- * order_id for a 201, else to form_error_url with resp's error code (and
- * order_id, "" when NULL: the order a duplicate_request names). Keeps
- * resp's log label. */
-void form_redirect(const struct ar_config *cfg, struct ar_response *resp, const char *order_id);
+ * order_id for a 201, and for a duplicate_request that names its order
+ * (reject mode: the order exists, which is all a shopper needs to see);
+ * else to form_error_url with resp's error code. order_id is NULL when
+ * the answer names no order. Keeps resp's log label, drops its headers. */
+void form_redirect_apply(const struct ar_config *cfg, struct ar_response *resp,
+                         const char *order_id);
 
 #endif

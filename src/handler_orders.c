@@ -139,12 +139,11 @@ static void answer_submission(struct ar_app *app, struct store_submit_result *re
 	resp->log_label = store_submit_result_name(res->result);
 }
 
-/* Parses and checks the body; answers and returns -1 on any problem. */
-static int read_order(const struct ar_request *req, struct order_input *in,
+/* Parses and checks the body of media type type; answers and returns -1
+ * on any problem. */
+static int read_order(const struct ar_request *req, enum media_type type, struct order_input *in,
                       struct ar_response *resp)
 {
-	enum media_type type;
-
 	if (req->body_state == BODY_TOO_LARGE) {
 		response_error(resp, ERR_BODY_TOO_LARGE, NULL);
 		return -1;
@@ -153,7 +152,6 @@ static int read_order(const struct ar_request *req, struct order_input *in,
 		response_error(resp, ERR_INCOMPLETE_BODY, NULL);
 		return -1;
 	}
-	type = media_type_of(request_param(req, "CONTENT_TYPE"));
 	if (type == MEDIA_OTHER) {
 		response_error(resp, ERR_UNSUPPORTED_MEDIA_TYPE, NULL);
 		return -1;
@@ -170,8 +168,9 @@ static int read_order(const struct ar_request *req, struct order_input *in,
 	return 0;
 }
 
-/* Answers the submission; created_id gets the order id when the outcome
- * is an order (recorded or replayed, or the one a duplicate names). */
+/* Answers the submission; created_id gets the order id where the answer
+ * names one: created, replayed, or the order a duplicate_request names
+ * (reject mode); not a token_reused, whose JSON names none either. */
 static void submit(struct ar_app *app, const struct ar_request *req, struct order_input *in,
                    struct ar_response *resp, char created_id[TOKEN_LEN + 1])
 {
@@ -231,7 +230,7 @@ static void submit(struct ar_app *app, const struct ar_request *req, struct orde
 	}
 	log_debug("order with key %s: %s", log_token(key.text, shown),
 	          store_submit_result_name(res.result));
-	if (res.outcome == OUTCOME_CREATED)
+	if (res.outcome == OUTCOME_CREATED && res.result != SUBMIT_TOKEN_REUSED)
 		snprintf(created_id, TOKEN_LEN + 1, "%s", res.order_id);
 	answer_submission(app, &res, resp);
 	store_submit_result_free(&res);
@@ -240,19 +239,22 @@ static void submit(struct ar_app *app, const struct ar_request *req, struct orde
 void handle_submit_order(struct ar_app *app, const struct ar_request *req,
                          const struct ar_route_match *m, struct ar_response *resp)
 {
+	enum media_type type = media_type_of(request_param(req, "CONTENT_TYPE"));
 	struct order_input in;
 	char created_id[TOKEN_LEN + 1] = "";
 
 	(void)m;
 	memset(&in, 0, sizeof in);
-	if (read_order(req, &in, resp) == 0)
+	if (read_order(req, type, &in, resp) == 0)
 		submit(app, req, &in, resp, created_id);
 	order_input_free(&in);
-	/* A browser's form post: the answer becomes a redirect to the shop's
-	 * page, whatever it was (even 413 or 503). */
-	if (media_type_of(request_param(req, "CONTENT_TYPE")) == MEDIA_FORM &&
+	/* A browser's form post (urlencoded, or a form we cannot read, such as
+	 * multipart: its shopper needs a page too): the answer becomes a
+	 * redirect to the shop's page, whatever it was (even 413 or 503). A
+	 * script's JSON is answered in JSON. */
+	if (type != MEDIA_JSON &&
 	    form_redirect_wanted(app->config, request_param(req, "HTTP_ACCEPT")))
-		form_redirect(app->config, resp, created_id[0] ? created_id : NULL);
+		form_redirect_apply(app->config, resp, created_id[0] ? created_id : NULL);
 }
 
 void handle_get_order(struct ar_app *app, const struct ar_request *req,

@@ -1,5 +1,6 @@
 /* POST /tokens: issue a one-time token bound to the client's identity,
- * under the per-client issuance rate limit. */
+ * under the per-client issuance rate limit (app_issue_token, which GET
+ * /order-form uses too). */
 #include "app.h"
 
 #include "identity.h"

@@ -156,6 +156,11 @@ int main(int argc, char **argv)
 		log_warn("starting without Redis; requests get 503 until it answers");
 	struct ar_app app = {.config = &cfg, .store = store};
 	log_info("antireplay-fcgi %s serving (redis %s)", PACKAGE_VERSION, store_where(store));
+	if (cfg.form_page_html && !cfg.form_success_url[0])
+		/* Fine for a page whose script posts JSON; a plain form posted
+		 * from it would show the shopper our JSON. */
+		log_warn("form_page is set without form_success_url and form_error_url: a "
+		         "plain form posted from it gets JSON, not the shop's pages");
 	serve(&app, conn, &deferred);
 	log_info("shutting down");
 

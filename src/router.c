@@ -38,8 +38,7 @@ static const struct route_entry routes[] = {
      "GET, HEAD, PUT"},
     {"/healthz", NULL, ROUTE_HEALTH, ALLOW_GET | ALLOW_HEAD, "GET, HEAD"},
     {"/metrics", NULL, ROUTE_METRICS, ALLOW_GET | ALLOW_HEAD, "GET, HEAD"},
-    /* GET only: each view issues a token, which a HEAD would waste. */
-    {"/order-form", NULL, ROUTE_ORDER_FORM, ALLOW_GET, "GET"},
+    {"/order-form", NULL, ROUTE_ORDER_FORM, ALLOW_GET | ALLOW_HEAD, "GET, HEAD"},
 };
 
 enum ar_method router_method(const char *name)

@@ -13,7 +13,7 @@ enum ar_route {
 	ROUTE_STOCK,      /* GET|HEAD|PUT /stock/{sku} */
 	ROUTE_HEALTH,     /* GET|HEAD /healthz */
 	ROUTE_METRICS,    /* GET|HEAD /metrics */
-	ROUTE_ORDER_FORM, /* GET /order-form */
+	ROUTE_ORDER_FORM, /* GET|HEAD /order-form */
 };
 
 enum ar_method { METHOD_GET, METHOD_HEAD, METHOD_POST, METHOD_PUT, METHOD_OTHER };

@@ -160,13 +160,12 @@ void strbuf_put_json_string(struct strbuf *sb, const char *s, size_t len)
 	strbuf_putc(sb, '"');
 }
 
-/* The var whose "{name}" starts at p (p[0] == '{', end bounds it), or NULL. */
-static const struct strbuf_var *placeholder_at(const char *p, const char *end,
-                                               const struct strbuf_var *vars, size_t n)
+const struct strbuf_var *strbuf_template_var(const char *p, const char *end,
+                                             const struct strbuf_var *vars, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		size_t name_len = strlen(vars[i].name);
-		if ((size_t)(end - p) >= name_len + 2 &&
+		if ((size_t)(end - p) >= name_len + 2 && p[0] == '{' &&
 		    memcmp(p + 1, vars[i].name, name_len) == 0 && p[name_len + 1] == '}')
 			return &vars[i];
 	}
@@ -185,7 +184,7 @@ void strbuf_put_template(struct strbuf *sb, const char *tmpl, size_t len,
 			return;
 		}
 		strbuf_put(sb, p, (size_t)(brace - p));
-		const struct strbuf_var *var = placeholder_at(brace, end, vars, n);
+		const struct strbuf_var *var = strbuf_template_var(brace, end, vars, n);
 		if (var) {
 			strbuf_puts(sb, var->value);
 			p = brace + strlen(var->name) + 2;

@@ -61,6 +61,11 @@ struct strbuf_var {
 void strbuf_put_template(struct strbuf *sb, const char *tmpl, size_t len,
                          const struct strbuf_var *vars, size_t n);
 
+/* The var of vars[0..n) whose "{name}" starts at p (within [p, end)), or
+ * NULL. What strbuf_put_template replaces, for checking a template. */
+const struct strbuf_var *strbuf_template_var(const char *p, const char *end,
+                                             const struct strbuf_var *vars, size_t n);
+
 /* Writes v in decimal into out (at least 21 bytes); returns the length.
  * No NUL is written. */
 size_t strbuf_format_int(char *out, long long v);

@@ -158,20 +158,26 @@ void util_sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-int util_read_file(const char *path, size_t max, char **text, size_t *len, char *err, size_t errlen)
+int util_read_file(const char *path, size_t max, enum util_read_mode mode, char **text, size_t *len,
+                   char *err, size_t errlen)
 {
 	struct stat st;
 	char *buf = NULL;
 	size_t got = 0;
 	ssize_t n = 0;
 	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | (mode == UTIL_READ_REGULAR ? O_NONBLOCK : 0));
 
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (mode == UTIL_READ_REGULAR && fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (mode == UTIL_READ_REGULAR && !S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "%s: not a regular file", path);
 		close(fd);
 		return -1;

@@ -1,6 +1,7 @@
 /* util: allocation wrappers, the one bounded number parser, constant-time
- * comparison, timestamps and reading a whole file. Out of memory is fatal: the x-wrappers log and
- * abort, so callers bound every client-controlled size before allocating. */
+ * comparison, timestamps and reading a whole file. Out of memory is fatal:
+ * the x-wrappers log and abort, so callers bound every client-controlled
+ * size before allocating. */
 #ifndef AR_UTIL_H
 #define AR_UTIL_H
 
@@ -44,11 +45,13 @@ void util_sleep_ms(long ms);
 #define UTIL_BASE64URL_LEN(n) (((n)*4 + 2) / 3)
 void util_base64url(const unsigned char *in, size_t n, char *out);
 
-/* Reads the regular file at path whole: *text (malloc'd, NUL-terminated,
- * the caller frees) and *len. Refuses anything but a regular file (a FIFO
- * or a device would block or never end), more than max bytes, and a NUL
- * byte. Returns 0, or -1 with "PATH: why" in err. */
-int util_read_file(const char *path, size_t max, char **text, size_t *len, char *err,
-                   size_t errlen);
+/* Reads the file at path whole: *text (malloc'd, NUL-terminated, the
+ * caller frees) and *len. Refuses more than max bytes and a NUL byte; with
+ * UTIL_READ_REGULAR, anything but a regular file too (a FIFO or a device
+ * would block or never end; without it a pipe such as -c <(...) works).
+ * Returns 0, or -1 with "PATH: why" in err. */
+enum util_read_mode { UTIL_READ_ANY, UTIL_READ_REGULAR };
+int util_read_file(const char *path, size_t max, enum util_read_mode mode, char **text, size_t *len,
+                   char *err, size_t errlen);
 
 #endif

@@ -9,13 +9,15 @@
 #   b) every error becomes a 303 to the error page with its code (missing,
 #      unknown token, invalid order, unknown SKU, out of stock, too large);
 #   c) API clients are unchanged: a form with Accept */* or
-#      application/json, and JSON from a browser, get JSON;
+#      application/json, and JSON from a browser, get JSON; a body we
+#      cannot read from a browser lands on the error page;
 #   d) Redis stopped: the browser lands on the error page with unavailable;
 #   e) GET /order-form: the template with a fresh token (each view its
-#      own), cacheable for Back (private, no-cache), the token orders; HEAD
-#      is 405; rate limited: the error page (a browser) or 429 (others);
-#   f) duplicate_mode = reject: the repeat lands on the error page with
-#      duplicate_request and the first order's id;
+#      own), cacheable for Back (private, no-cache), not frameable, the
+#      token orders; HEAD measures it without a token; rate limited: the
+#      error page (a browser) or 429 (others);
+#   f) duplicate_mode = reject: the repeat lands on the same order page
+#      (an API client still gets 409 duplicate_request);
 #   g) without the flow configured: JSON for browsers too, /order-form 404;
 #      a half flow and an off-site URL are refused at --check-config.
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -35,7 +37,7 @@ cat >"$PAGE" <<'HTML'
 </form>
 <!-- {token} again, {unknown} kept -->
 HTML
-FLOW="form_success_url=/order.html?order_id={order_id} form_error_url=/error.html?error={error}&order={order_id} form_page=$PAGE"
+FLOW="form_success_url=/order.html?order_id={order_id} form_error_url=/error.html?error={error}&from=form form_page=$PAGE"
 # shellcheck disable=SC2086 # FLOW is several key=value words
 ar_write_config base_path=/api token_rate=0 $FLOW
 ar_start_app 2
@@ -82,25 +84,25 @@ check_see_other "the same form again (double submit)" "/order\\.html\\?order_id=
 check "the double submit moves no stock" 98 "$(ar_stock A)"
 check "and makes no second order" 1 "$(ar_xlen)"
 post_form "token=$T1&sku=A&qty=3&customer=Ada"
-check_see_other "the token with another payload" "/error\\.html\\?error=token_reused&order="
+check_see_other "the token with another payload" "/error\\.html\\?error=token_reused&from=form"
 check "token_reused moves no stock" 98 "$(ar_stock A)"
 
 #### b) every error lands on the error page with its code #################
 post_form "sku=A&qty=1"
-check_see_other "no token" "/error\\.html\\?error=missing_token&order="
+check_see_other "no token" "/error\\.html\\?error=missing_token&from=form"
 post_form "token=0b7e4c1e-3a70-4bd5-9f0e-6f1c0a2b3c4d&sku=A&qty=1"
-check_see_other "a token never issued" "/error\\.html\\?error=invalid_token&order="
+check_see_other "a token never issued" "/error\\.html\\?error=invalid_token&from=form"
 ar_token
 post_form "token=$AR_TOKEN&sku=A&qty=0"
-check_see_other "qty 0" "/error\\.html\\?error=invalid_order&order="
+check_see_other "qty 0" "/error\\.html\\?error=invalid_order&from=form"
 post_form "token=$AR_TOKEN&sku=NOPE&qty=1"
-check_see_other "an unknown SKU" "/error\\.html\\?error=unknown_sku&order="
+check_see_other "an unknown SKU" "/error\\.html\\?error=unknown_sku&from=form"
 ar_token
 post_form "token=$AR_TOKEN&sku=B&qty=2"
-check_see_other "more than the stock" "/error\\.html\\?error=out_of_stock&order="
+check_see_other "more than the stock" "/error\\.html\\?error=out_of_stock&from=form"
 check "out of stock moves nothing" "1 98" "$(ar_stock B) $(ar_stock A)"
 post_form "token=$AR_TOKEN&sku=A&qty=1&customer=$(head -c 20000 /dev/zero | tr '\0' x)"
-check_see_other "a body over max_body" "/error\\.html\\?error=body_too_large&order="
+check_see_other "a body over max_body" "/error\\.html\\?error=body_too_large&from=form"
 
 #### c) API clients are unchanged ##########################################
 ar_token
@@ -121,14 +123,17 @@ ar_fcgi POST /api/orders "{\"token\":\"$AR_TOKEN\",\"items\":[{\"sku\":\"A\",\"q
 check "JSON from a browser (fetch with its Accept) gets JSON" "201 application/json" \
 	"$AR_STATUS $(ar_header Content-Type)"
 ar_fcgi POST /api/orders "token=$T2&sku=A&qty=1" CONTENT_TYPE=text/plain HTTP_ACCEPT="$BROWSER"
-check_error "a text/plain body from a browser stays JSON" 415 unsupported_media_type
+check_see_other "a form we cannot read (text/plain) from a browser" \
+	"/error\\.html\\?error=unsupported_media_type&from=form"
+ar_fcgi POST /api/orders "token=$T2&sku=A&qty=1" CONTENT_TYPE=text/plain
+check_error "the same from an API client: JSON" 415 unsupported_media_type
 
 #### d) Redis stopped ######################################################
 ar_token
 T3=$AR_TOKEN
 ar_stop_redis
 post_form "token=$T3&sku=A&qty=1"
-check_see_other "Redis stopped: the error page" "/error\\.html\\?error=unavailable&order="
+check_see_other "Redis stopped: the error page" "/error\\.html\\?error=unavailable&from=form"
 ar_launch_redis
 # A private Redis without persistence: the token and the stock are set again.
 ar_redis SET ar:stock:A 100 >/dev/null
@@ -143,6 +148,7 @@ check "the form page: 200 HTML" "200 text/html; charset=utf-8" \
 	"$AR_STATUS $(ar_header Content-Type)"
 check "Back may show it again (no no-store), a new visit asks again" "private, no-cache" \
 	"$(ar_header Cache-Control)"
+check "kept out of other sites' frames" SAMEORIGIN "$(ar_header X-Frame-Options)"
 P1=$(grep -Eo "name=\"token\" value=\"$UUID_RE\"" "$AR_BODY_FILE" | grep -Eo "$UUID_RE")
 check_match "the page holds a token" "^$UUID_RE\$" "$P1"
 check "every {token} is filled, the rest is the template byte for byte" \
@@ -151,11 +157,17 @@ check "the page is the template's length plus the tokens'" \
 	$(($(wc -c <"$PAGE") + 2 * (36 - 7))) "$(wc -c <"$AR_BODY_FILE")"
 ar_fcgi GET /api/order-form "" HTTP_ACCEPT="$BROWSER"
 P2=$(grep -Eo "name=\"token\" value=\"$UUID_RE\"" "$AR_BODY_FILE" | grep -Eo "$UUID_RE")
+GET_LENGTH=$(ar_header Content-Length)
 check "each view its own token" 1 "$([ -n "$P2" ] && [ "$P2" != "$P1" ] && echo 1)"
 post_form "token=$P1&sku=A&qty=1"
 check_see_other "the page's token orders" "/order\\.html\\?order_id=$UUID_RE"
+ar_fcgi GET /api/metrics ""
+ISSUED=$(ar_metric antireplay_tokens_issued_total)
 ar_fcgi HEAD /api/order-form ""
-check "HEAD /order-form: 405 (it would waste a token)" "405 GET" "$AR_STATUS $(ar_header Allow)"
+check "HEAD /order-form: 200, the GET's length, no body" "200 $GET_LENGTH 0" \
+	"$AR_STATUS $(ar_header Content-Length) $(wc -c <"$AR_BODY_FILE")"
+ar_fcgi GET /api/metrics ""
+check "HEAD issues no token" "$ISSUED" "$(ar_metric antireplay_tokens_issued_total)"
 
 ar_stop_app
 # shellcheck disable=SC2086
@@ -165,7 +177,7 @@ ar_fcgi GET /api/order-form "" HTTP_ACCEPT="$BROWSER"
 check "token_rate 1: the first view" 200 "$AR_STATUS"
 ar_fcgi GET /api/order-form "" HTTP_ACCEPT="$BROWSER"
 check_see_other "the second view, rate limited, from a browser" \
-	"/error\\.html\\?error=rate_limited&order="
+	"/error\\.html\\?error=rate_limited&from=form"
 ar_fcgi GET /api/order-form ""
 check_error "the same from another client" 429 rate_limited
 
@@ -179,8 +191,10 @@ post_form "token=$AR_TOKEN&sku=A&qty=1"
 check_see_other "reject mode: the first submit" "/order\\.html\\?order_id=$UUID_RE"
 LOC4=$(ar_header Location)
 post_form "token=$AR_TOKEN&sku=A&qty=1"
-check_see_other "reject mode: the repeat names the order" \
-	"/error\\.html\\?error=duplicate_request&order=${LOC4#*=}"
+check_see_other "reject mode: the repeat (duplicate_request) lands on the same order page" \
+	"/order\\.html\\?order_id=${LOC4#*=}"
+post_form "token=$AR_TOKEN&sku=A&qty=1" '*/*'
+check_error "... while an API client gets the 409" 409 duplicate_request "\"order_id\":\"${LOC4#*=}\""
 
 #### g) not configured, and refused configs ################################
 ar_stop_app

@@ -7,7 +7,8 @@ UNIT_TESTS_LIST = tests/unit/test_config tests/unit/test_router tests/unit/test_
 	tests/unit/test_order tests/unit/test_token tests/unit/test_identity \
 	tests/unit/test_response tests/unit/test_util tests/unit/test_strbuf \
 	tests/unit/test_drain_entry tests/unit/test_keyspace tests/unit/test_redis_args \
-	tests/unit/test_sha256 tests/unit/test_idem_key tests/unit/test_accept
+	tests/unit/test_sha256 tests/unit/test_idem_key tests/unit/test_accept \
+	tests/unit/test_form_redirect
 check_PROGRAMS += $(UNIT_TESTS_LIST)
 TESTS += $(UNIT_TESTS_LIST)
 AM_CFLAGS += $(CMOCKA_CFLAGS)

@@ -541,10 +541,10 @@ static void test_form_urls(void **state)
 
 	(void)state;
 	load_ok("form_success_url = /order.html?order_id={order_id}\n"
-	        "form_error_url = /shop/error?e={error}&o={order_id}\n",
+	        "form_error_url = /shop/error?e={error}&from=form\n",
 	        &cfg);
 	assert_string_equal(cfg.form_success_url, "/order.html?order_id={order_id}");
-	assert_string_equal(cfg.form_error_url, "/shop/error?e={error}&o={order_id}");
+	assert_string_equal(cfg.form_error_url, "/shop/error?e={error}&from=form");
 	config_free(&cfg);
 	load_ok("form_success_url = /done\nform_error_url = /\n", &cfg);
 	assert_string_equal(cfg.form_error_url, "/");
@@ -560,6 +560,10 @@ static void test_form_urls(void **state)
 	bad_value("form_success_url", "order.html");
 	bad_value("form_success_url", "javascript:alert(1)");
 	bad_value("form_error_url", "http:/x");
+	/* A placeholder right after the '/': an empty order id makes "//host". */
+	bad_value("form_error_url", "/{error}/evil.example");
+	bad_value("form_error_url", "/{error}");
+	bad_value("form_success_url", "/{order_id}");
 	/* Characters a path may not hold, and braces outside a placeholder. */
 	bad_value("form_success_url", "/a b");
 	bad_value("form_success_url", "/a\"b");
@@ -570,6 +574,7 @@ static void test_form_urls(void **state)
 	bad_value("form_success_url", "/o?id={order_id");
 	bad_value("form_success_url", "/o?id=}");
 	bad_value("form_error_url", "/e?x={token}");
+	bad_value("form_error_url", "/e?o={order_id}"); /* each URL its own placeholder */
 	/* 255 characters once filled: 245 + a 36-character id is too many. */
 	char text[512], path[300];
 	memset(path, 'a', sizeof path);

@@ -325,9 +325,9 @@ static void test_order_form_route(void **state)
 {
 	(void)state;
 	expect_ok("GET", "/order-form", ROUTE_ORDER_FORM, METHOD_GET, "");
-	/* Each view issues a token: no HEAD, no POST. */
-	expect_405("HEAD", "/order-form", "GET");
-	expect_405("POST", "/order-form", "GET");
+	expect_ok("HEAD", "/order-form", ROUTE_ORDER_FORM, METHOD_HEAD, "");
+	expect_405("POST", "/order-form", "GET, HEAD");
+	expect_405("PUT", "/order-form", "GET, HEAD");
 	expect_404("GET", "/order-form/");
 	expect_404("GET", "/order-forms");
 }

@@ -221,6 +221,33 @@ static void test_template(void **state)
 	expect_template("}{a}{", "}1{");
 }
 
+/* The template ends at len, not at a NUL: a placeholder cut by the end is
+ * text, and nothing past len is read (ASan would see it: the copy is
+ * exactly len bytes). */
+static void test_template_bounded_by_len(void **state)
+{
+	static const struct strbuf_var vars[] = {{"a", "1"}};
+	static const struct {
+		const char *tmpl;
+		size_t len;
+		const char *want;
+	} cases[] = {{"{a}", 2, "{a"}, {"x{a}", 3, "x{a"}, {"{a}{a}", 5, "1{a"}, {"{a}", 0, ""}};
+	struct strbuf sb = STRBUF_INIT;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *exact = malloc(cases[i].len ? cases[i].len : 1); /* no NUL after it */
+		assert_non_null(exact);
+		memcpy(exact, cases[i].tmpl, cases[i].len);
+		strbuf_reset(&sb);
+		strbuf_puts(&sb, ">");
+		strbuf_put_template(&sb, exact, cases[i].len, vars, 1);
+		assert_string_equal(sb.data + 1, cases[i].want);
+		free(exact);
+	}
+	strbuf_free(&sb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -232,6 +259,7 @@ int main(void)
 	    cmocka_unit_test(test_json_string_every_ascii_byte),
 	    cmocka_unit_test(test_json_string_runs_and_utf8),
 	    cmocka_unit_test(test_template),
+	    cmocka_unit_test(test_template_bounded_by_len),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -244,10 +246,83 @@ static void test_base64url(void **state)
 	}
 }
 
+/* A fresh temp folder for the read_file cases (static buffer). */
+static const char *temp_dir(void)
+{
+	static char dir[] = "/tmp/test_util.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	return dir;
+}
+
+static void write_file(const char *path, const char *data, size_t len)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	fclose(f);
+}
+
+/* read_file PATH MAX MODE: the call's result, err kept in last_err. */
+static char last_err[256];
+static int read_file(const char *path, size_t max, enum util_read_mode mode, char **text,
+                     size_t *len)
+{
+	last_err[0] = '\0';
+	return util_read_file(path, max, mode, text, len, last_err, sizeof last_err);
+}
+
+static void test_read_file(void **state)
+{
+	const char *dir = temp_dir();
+	char path[128], fifo[128];
+	char *text = NULL;
+	size_t len = 0;
+
+	(void)state;
+	snprintf(path, sizeof path, "%s/f", dir);
+	write_file(path, "abcde", 5);
+	assert_int_equal(read_file(path, 5, UTIL_READ_REGULAR, &text, &len), 0);
+	assert_int_equal(len, 5);
+	assert_string_equal(text, "abcde");
+	free(text);
+	assert_int_equal(read_file(path, 5, UTIL_READ_ANY, &text, &len), 0);
+	free(text);
+	/* One byte over max; a NUL; a missing file: refused, saying why. */
+	assert_int_equal(read_file(path, 4, UTIL_READ_ANY, &text, &len), -1);
+	assert_non_null(strstr(last_err, "larger than 4 bytes"));
+	write_file(path, "ab\0de", 5);
+	assert_int_equal(read_file(path, 5, UTIL_READ_ANY, &text, &len), -1);
+	assert_non_null(strstr(last_err, "NUL"));
+	unlink(path);
+	assert_int_equal(read_file(path, 5, UTIL_READ_ANY, &text, &len), -1);
+	assert_non_null(strstr(last_err, "cannot open"));
+	/* An empty file is an empty text. */
+	write_file(path, "", 0);
+	assert_int_equal(read_file(path, 5, UTIL_READ_REGULAR, &text, &len), 0);
+	assert_int_equal(len, 0);
+	assert_string_equal(text, "");
+	free(text);
+	unlink(path);
+	/* Regular only: a FIFO without a writer is refused at once (no wait
+	 * for a writer), and so are a device and a folder. */
+	snprintf(fifo, sizeof fifo, "%s/p", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(read_file(fifo, 5, UTIL_READ_REGULAR, &text, &len), -1);
+	assert_non_null(strstr(last_err, "not a regular file"));
+	unlink(fifo);
+	assert_int_equal(read_file("/dev/null", 5, UTIL_READ_REGULAR, &text, &len), -1);
+	assert_int_equal(read_file(dir, 5, UTIL_READ_REGULAR, &text, &len), -1);
+	assert_int_equal(read_file("/dev/null", 5, UTIL_READ_ANY, &text, &len), 0);
+	assert_int_equal(len, 0);
+	free(text);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_base64url),
+	    cmocka_unit_test(test_read_file),
 	    cmocka_unit_test(test_parse_long_in_range),
 	    cmocka_unit_test(test_parse_long_bounds),
 	    cmocka_unit_test(test_parse_long_overflow),
