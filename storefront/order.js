@@ -1,9 +1,9 @@
 // storefront/order.js: order.html shows the order named by ?order_id=
 // (GET /api/orders/{id}).
 import { createClient } from './antireplay.js';
+import { productName } from './products.js';
 import { plainWords } from './words.js';
 
-const NAMES = { 'SKU-1': 'Espresso cup', 'SKU-2': 'Milk jug', 'SKU-3': 'Coffee beans, 1 kg' };
 const shop = createClient({ baseUrl: '/api', keys: 'issued' });
 const id = new URLSearchParams(location.search).get('order_id') ?? '';
 const show = (elId, text) => {
@@ -13,7 +13,7 @@ const show = (elId, text) => {
 try {
 	const order = await shop.getOrder(id);
 	show('order-id', order.order_id);
-	show('order-items', order.items.map((i) => `${i.qty} × ${NAMES[i.sku] ?? i.sku}`).join(', '));
+	show('order-items', order.items.map((i) => `${i.qty} × ${productName(i.sku)}`).join(', '));
 	show('order-customer', order.customer ?? '(none given)');
 	show('order-created', new Date(order.created_at).toLocaleString());
 	document.getElementById('order').hidden = false;

@@ -5,6 +5,7 @@
 // changes or "Buy again" follows a success. The orders placed here are kept
 // in localStorage: the API has no list of orders.
 import { createClient } from './antireplay.js';
+import { PRODUCTS, productName } from './products.js';
 import { plainWords } from './words.js';
 
 const shop = createClient({ baseUrl: '/api', keys: 'issued' });
@@ -37,10 +38,6 @@ function remember(order) {
 		localStorage.setItem(ORDERS_KEY, JSON.stringify(list));
 	}
 	renderOrders(order.order_id);
-}
-
-function productName(sku) {
-	return document.querySelector(`.product[data-sku="${sku}"] h2`)?.textContent ?? sku;
 }
 
 function renderOrders(fresh) {
@@ -158,7 +155,17 @@ class Card {
 	}
 }
 
-const cards = [...document.querySelectorAll('.product')].map((el) => new Card(el));
+// A card per product, from the page's template.
+function productCard({ sku, name, price }) {
+	const el = document.getElementById('product-card').content.firstElementChild.cloneNode(true);
+	el.dataset.sku = sku;
+	el.querySelector('h2').textContent = name;
+	el.querySelector('.price').textContent = price;
+	document.getElementById('products').append(el);
+	return new Card(el);
+}
+
+const cards = PRODUCTS.map(productCard);
 renderOrders();
 for (const card of cards) refreshStock(card);
 setInterval(() => cards.forEach(refreshStock), STOCK_EVERY_MS);

@@ -21,6 +21,7 @@ storefrontdir = $(pkgdatadir)/storefront
 dist_storefront_DATA = \
 	storefront/index.html storefront/shop.js storefront/shop.css \
 	storefront/words.js storefront/order-form.html storefront/order.html \
-	storefront/order.js storefront/error.html storefront/error.js
+	storefront/order.js storefront/error.html storefront/error.js \
+	storefront/products.js
 ## The test's screenshot (docs/storefront.png is a copy made by hand).
 CLEANFILES += tests/e2e/storefront.png
