@@ -18,6 +18,8 @@ Scenarios:
                          Redis in between and restarts it 2 s later)
   form SKU QTY           JavaScript off: the plain form, Back, the form again,
                          then the used token with another quantity
+  form-double SKU QTY    JavaScript off: the plain form's submit button
+                         double-clicked
   shop-shot SKU QTY FILE one click, then a screenshot of the page into FILE
 
 Only loopback is reached: the resolver maps every name but 127.0.0.1 to
@@ -357,6 +359,23 @@ def form(driver, args, sku, qty):
     out("third_error", query(driver, "error"))
 
 
+def form_double(driver, args, sku, qty):
+    """The plain form's submit button double-clicked: what Chromium sends
+    is for nginx's log to tell; the page must end on one order."""
+    driver.get(args.url + "/api/order-form")
+    out("form_token", driver.find_element(By.NAME, "token").get_attribute("value"))
+    Select(driver.find_element(By.NAME, "sku")).select_by_value(sku)
+    Select(driver.find_element(By.NAME, "qty")).select_by_visible_text(str(qty))
+    before = driver.current_url
+    ActionChains(driver).double_click(
+        driver.find_element(By.CSS_SELECTOR, "form [type=submit]")).perform()
+    wait_for("the page after the double submit", PAGE_S,
+             lambda: driver.current_url != before
+             and driver.execute_script("return document.readyState") == "complete")
+    out("double_path", urlsplit(driver.current_url).path)
+    out("double_order", query(driver, "order_id"))
+
+
 def shop_shot(driver, args, sku, qty, path):
     buy(driver, args.url, sku, int(qty), lambda b: b.click())
     driver.execute_script("window.scrollTo(0, 0)")
@@ -369,6 +388,7 @@ SCENARIOS = {
     "lost-answer": (lost_answer, 2, True),
     "outage": (outage, 3, True),
     "form": (form, 2, False),
+    "form-double": (form_double, 2, False),
     "shop-shot": (shop_shot, 3, True),
 }
 

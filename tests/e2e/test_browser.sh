@@ -14,7 +14,8 @@
 #   Redis stopped for 2 s                 the client retries through the 503s
 # Then the plain form (form_page, Post/Redirect/Get) with JavaScript off:
 # submitted, Back (the same token), submitted again (the same order page),
-# then the used token with another quantity (the error page).
+# then the used token with another quantity (the error page); and its
+# submit button double-clicked (one order, however many posts Chromium sent).
 # Ends with a screenshot of the shop into
 # $top_builddir/tests/e2e/storefront.png (docs/storefront.png is a copy made
 # by hand: copy it over when the page changes on purpose).
@@ -230,6 +231,25 @@ check "form: the form page was fetched once (Back reused it)" 1 "$br_forms_seen"
 BR_NOTE="$BR_NOTE
 # form: nginx saw $br_posts_seen POST /api/orders ($br_posts_303 answered 303),$(
 	) $br_forms_seen GET /api/order-form; order $(br_get first_order)"
+
+# d. The plain form's submit button double-clicked (JavaScript off): one
+# order, the browser on its page, whatever Chromium sent (counted).
+br_mark SKU-1
+br_r0=$(br_posts 303)
+br_run form-double form-double SKU-1 3
+check "form-double: the browser lands on the order page" /order.html "$(br_get double_path)"
+check "form-double: one order in Redis (stream one longer)" $((br_x0 + 1)) "$(ar_xlen)"
+check "form-double: the stock of SKU-1 went down by 3 (once)" $((br_s0 - 3)) "$(ar_stock SKU-1)"
+check "form-double: the page's order is Redis's" "$(br_get double_order)" "$(br_last_order)"
+br_posts_seen=$(($(br_posts) - br_p0))
+br_posts_303=$(($(br_posts 303) - br_r0))
+if [ "$br_posts_seen" -ge 1 ] && [ "$br_posts_seen" = "$br_posts_303" ]; then
+	ok "form-double: every post Chromium sent ($br_posts_seen) answered 303"
+else
+	not_ok "form-double: $br_posts_seen posts, $br_posts_303 answered 303"
+fi
+BR_NOTE="$BR_NOTE
+# form-double: nginx saw $br_posts_seen POST /api/orders ($br_posts_303 answered 303); order $(br_get double_order)"
 
 # e. One more order, then a screenshot of the shop with its orders list.
 br_shot=$top_builddir/tests/e2e/storefront.png
