@@ -64,8 +64,8 @@ static void test_prefers_html(void **state)
 {
 	static const char *const browsers[] = {
 	    /* Chromium and Firefox navigating (a form submission) */
-	    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,"
-	    "image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7",
+	    ("text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,"
+	     "image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7"),
 	    "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
 	    "text/html",
 	    "text/html, application/json;q=0.5",
