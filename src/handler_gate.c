@@ -83,7 +83,8 @@ static void fit_auth_request(const struct ar_request *req, struct ar_response *r
 		return;
 	const char *retry_after = response_header(resp, "Retry-After");
 	response_add_header(resp, "X-Antireplay-Status", "%d", resp->status);
-	response_add_header(resp, "X-Antireplay-Error", "%s", resp->log_label);
+	response_add_header(resp, "X-Antireplay-Error", "%s",
+	                    resp->error_code ? resp->error_code : "internal_error");
 	response_add_header(resp, "X-Antireplay-Body", "%.*s", (int)resp->body_len, resp->body);
 	if (retry_after)
 		response_add_header(resp, "X-Antireplay-Retry-After", "%s", retry_after);
@@ -255,8 +256,6 @@ static const char *gate(struct ar_app *app, const struct ar_request *req, struct
 
 void handle_gate(struct ar_app *app, const struct ar_request *req, struct ar_response *resp)
 {
-	const char *label = gate(app, req, resp);
-
-	fit_auth_request(req, resp); /* reads the error code in log_label */
-	resp->log_label = label;
+	resp->log_label = gate(app, req, resp);
+	fit_auth_request(req, resp);
 }
